@@ -1,0 +1,68 @@
+//! Writes a smooth RGB gradient of any size row by row, then reports time,
+//! throughput, file size and peak memory.
+//!
+//! ```text
+//! cargo run --release --example gradient -- [WIDTH HEIGHT [OUT.png [LEVEL]]]
+//! ```
+//!
+//! Defaults: 4000 × 4000, `gradient.png`, level `default`. LEVEL is one of
+//! `stored`, `fastest`, `fast`, `default`, `best`.
+
+use std::time::Instant;
+
+use pngstream::{ColorType, Compression, Options, StreamingWriter};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let width: u32 = args.first().map_or(Ok(4000), |s| s.parse())?;
+    let height: u32 = args.get(1).map_or(Ok(4000), |s| s.parse())?;
+    let path = args.get(2).map_or("gradient.png", String::as_str);
+    let level_name = args.get(3).map_or("default", String::as_str);
+    let level = Compression::from_name(level_name)
+        .ok_or_else(|| format!("unknown level {level_name:?}: use stored, fastest, fast, default or best"))?;
+
+    let start = Instant::now();
+    let options = Options::new(width, height, ColorType::Rgb).compression(level);
+    let mut writer = StreamingWriter::create_with_options(path, &options)?;
+    // Red and blue depend only on x: compute them once, then set green per row.
+    let mut row: Vec<[u8; 3]> = (0..width)
+        .map(|x| {
+            let r = (x as u64 * 255 / width as u64) as u8;
+            [r, 0, 255 - r]
+        })
+        .collect();
+    for y in 0..height {
+        let g = (y as u64 * 255 / height as u64) as u8;
+        for px in row.iter_mut() {
+            px[1] = g;
+        }
+        writer.write_pixels(&row)?;
+    }
+    writer.finish()?;
+    let secs = start.elapsed().as_secs_f64();
+
+    let bytes = std::fs::metadata(path)?.len();
+    let raw = width as u64 * height as u64 * 3;
+    println!("wrote {path}: {width}x{height} RGB8, level {level_name}");
+    println!(
+        "time {secs:.3} s, {:.1} MP/s, {:.0} MB/s of raw pixels",
+        width as f64 * height as f64 / secs / 1e6,
+        raw as f64 / secs / 1e6
+    );
+    println!(
+        "size {bytes} bytes ({:.3} % of {raw} raw bytes)",
+        bytes as f64 * 100.0 / raw as f64
+    );
+    match peak_rss_kib() {
+        Some(kib) => println!("peak RSS {:.2} MiB", kib as f64 / 1024.0),
+        None => println!("peak RSS unknown (no /proc/self/status)"),
+    }
+    Ok(())
+}
+
+/// VmHWM, the resident-set high-water mark, from Linux's /proc/self/status.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

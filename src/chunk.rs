@@ -1,0 +1,73 @@
+//! PNG chunk framing: length, type, data and the CRC-32 of type and data.
+
+use crate::crc32::Crc32;
+use crate::sink::Sink;
+
+/// Default largest IDAT payload: 64 KiB. Twelve bytes of framing per chunk is
+/// then 0.02 % overhead; the encoder holds at most one chunk in memory; and
+/// it matches the largest stored deflate block, so stored images get about
+/// one IDAT per block. (libpng uses 8 KiB, the `png` crate up to 2^31 − 1.)
+pub const DEFAULT_IDAT_SIZE: u32 = 64 * 1024;
+
+/// Largest chunk length PNG allows (2^31 − 1).
+pub(crate) const MAX_CHUNK_LEN: u32 = (1 << 31) - 1;
+
+/// Writes one chunk: big-endian length, type, data, CRC over type and data.
+/// `data` must be at most [`MAX_CHUNK_LEN`] bytes.
+pub(crate) fn write_chunk<S: Sink>(sink: &mut S, kind: [u8; 4], data: &[u8]) -> Result<(), S::Error> {
+    debug_assert!(data.len() <= MAX_CHUNK_LEN as usize);
+    let mut head = [0u8; 8];
+    head[..4].copy_from_slice(&(data.len() as u32).to_be_bytes());
+    head[4..].copy_from_slice(&kind);
+    let mut crc = Crc32::new();
+    crc.update(&kind);
+    crc.update(data);
+    sink.write_all(&head)?;
+    sink.write_all(data)?;
+    sink.write_all(&crc.finish().to_be_bytes())
+}
+
+/// Writes `data` as IDAT chunks of `max` bytes each. With `all` the remainder
+/// goes out too, as a shorter chunk; otherwise it stays in `data`. Returns how
+/// many bytes from the front of `data` were written.
+pub(crate) fn write_idat<S: Sink>(
+    sink: &mut S,
+    data: &[u8],
+    max: usize,
+    all: bool,
+) -> Result<usize, S::Error> {
+    let mut done = 0;
+    for piece in data.chunks(max) {
+        if piece.len() < max && !all {
+            break;
+        }
+        write_chunk(sink, *b"IDAT", piece)?;
+        done += piece.len();
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn iend_chunk_bytes() {
+        let mut out = Vec::new();
+        write_chunk(&mut out, *b"IEND", &[]).unwrap();
+        assert_eq!(out, [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    }
+
+    #[test]
+    fn idat_splits_at_max() {
+        let data: Vec<u8> = (0..25u8).collect();
+        let mut out = Vec::new();
+        assert_eq!(write_idat(&mut out, &data, 10, false).unwrap(), 20);
+        assert_eq!(out.len(), 2 * (12 + 10));
+        let mut out = Vec::new();
+        assert_eq!(write_idat(&mut out, &data, 10, true).unwrap(), 25);
+        assert_eq!(out.len(), 3 * 12 + 25);
+        assert_eq!(&out[..8], &[0, 0, 0, 10, b'I', b'D', b'A', b'T']);
+    }
+}

@@ -1,0 +1,595 @@
+//! A streaming deflate compressor (RFC 1951) with bounded memory.
+//!
+//! Input arrives in pieces of any size through [`Deflater::write`]; output
+//! accumulates in [`Deflater::output`], from which the caller takes it. The
+//! compressor keeps a window buffer of [`WINDOW_BUFFER`] bytes, hash chains
+//! over the last 32 KiB, and one block of tokens, all allocated once, so its
+//! memory does not depend on how much passes through it.
+//!
+//! - [`bits`]: the LSB-first bit writer;
+//! - [`tables`]: the length/distance code tables of the format;
+//! - [`huffman`]: length-limited Huffman code construction;
+//! - [`block`]: the token buffer and block encoding (stored / fixed / dynamic);
+//! - this file: match finding (hash chains, greedy or lazy parsing) and
+//!   the window that streams through.
+
+mod bits;
+mod block;
+mod huffman;
+mod tables;
+
+use alloc::collections::TryReserveError;
+
+use alloc::vec::Vec;
+
+use bits::BitWriter;
+use block::{MAX_STORED, Tokens, write_block, write_stored};
+use tables::{MAX_MATCH, MIN_MATCH};
+
+/// How hard the encoder works to make the file small.
+///
+/// Every level writes the same standard zlib stream, and every level falls
+/// back to stored blocks where compression would not pay, so incompressible
+/// data never grows by more than a few bytes per 64 KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// No compression: stored deflate blocks, the fastest way to a valid PNG.
+    Stored,
+    /// Greedy matching with very short hash chains.
+    Fastest,
+    /// Greedy matching with moderate hash chains.
+    Fast,
+    /// Lazy matching, the balance of size and speed.
+    #[default]
+    Default,
+    /// Lazy matching with long hash chains: smallest output, slowest.
+    Best,
+}
+
+impl Compression {
+    /// Every level, from fastest to smallest output.
+    pub const ALL: [Compression; 5] = [
+        Compression::Stored,
+        Compression::Fastest,
+        Compression::Fast,
+        Compression::Default,
+        Compression::Best,
+    ];
+
+    /// The level's name as [`Compression::from_name`] accepts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Stored => "stored",
+            Compression::Fastest => "fastest",
+            Compression::Fast => "fast",
+            Compression::Default => "default",
+            Compression::Best => "best",
+        }
+    }
+
+    /// Looks a level up by its name (`"stored"`, `"fastest"`, `"fast"`,
+    /// `"default"`, `"best"`).
+    pub fn from_name(name: &str) -> Option<Compression> {
+        Compression::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The FLEVEL field of the zlib header (RFC 1950), a hint for recompressors.
+    pub(crate) fn zlib_level(self) -> u8 {
+        match self {
+            Compression::Stored | Compression::Fastest => 0,
+            Compression::Fast => 1,
+            Compression::Default => 2,
+            Compression::Best => 3,
+        }
+    }
+
+    fn params(self) -> Option<Params> {
+        let (max_chain, good, lazy, nice, is_lazy) = match self {
+            Compression::Stored => return None,
+            Compression::Fastest => (2, 4, 4, 8, false),
+            Compression::Fast => (8, 4, 16, 32, false),
+            Compression::Default => (64, 8, 16, 128, true),
+            Compression::Best => (1024, 32, 258, 258, true),
+        };
+        Some(Params {
+            max_chain,
+            good,
+            lazy,
+            nice,
+            is_lazy,
+        })
+    }
+}
+
+/// Match-finder settings of one level (the knobs of zlib's configuration table).
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    /// Most hash-chain entries looked at per search.
+    max_chain: u32,
+    /// Above this previous match length, search only a quarter of the chain.
+    good: usize,
+    /// Lazy: do not look for a better match after one this long.
+    /// Greedy: index the positions inside matches up to this long.
+    lazy: usize,
+    /// Stop searching as soon as a match this long is found.
+    nice: usize,
+    is_lazy: bool,
+}
+
+/// Deflate's window: matches reach at most 32 KiB back.
+const WSIZE: usize = 1 << 15;
+const WMASK: usize = WSIZE - 1;
+/// Bytes of input held at once. It is larger than the window so that a block's
+/// input is still at hand when the block is written (for the stored fallback)
+/// and so that the window slides rarely; it is a whole number of windows so
+/// that sliding keeps `pos & WMASK` of every byte.
+pub(crate) const WINDOW_BUFFER: usize = 8 * WSIZE;
+/// A match search needs this much input ahead unless the input has ended.
+const MIN_LOOKAHEAD: usize = MAX_MATCH + MIN_MATCH + 1;
+/// Farthest match distance searched, as zlib: it keeps a margin so that a
+/// match never reaches bytes about to slide out.
+const MAX_DIST: usize = WSIZE - MIN_LOOKAHEAD;
+/// A 3-byte match farther back than this costs more bits than three literals.
+const TOO_FAR: usize = 4096;
+const HASH_BITS: u32 = 15;
+const HASH_SIZE: usize = 1 << HASH_BITS;
+
+/// Streaming deflate compressor; see the module docs.
+pub(crate) struct Deflater {
+    bits: BitWriter,
+    /// `None` for [`Compression::Stored`].
+    matcher: Option<Matcher>,
+    /// Stored mode: input not yet written out (at most [`MAX_STORED`] bytes).
+    pending: Vec<u8>,
+}
+
+impl Deflater {
+    pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
+        let mut pending = Vec::new();
+        let matcher = match level.params() {
+            Some(p) => Some(Matcher::new(p)?),
+            None => {
+                pending.try_reserve_exact(MAX_STORED)?;
+                None
+            }
+        };
+        Ok(Deflater {
+            bits: BitWriter::default(),
+            matcher,
+            pending,
+        })
+    }
+
+    /// Compressed bytes produced so far and not yet taken by the caller.
+    pub(crate) fn output(&mut self) -> &mut Vec<u8> {
+        &mut self.bits.out
+    }
+
+    /// Compresses `data`, appending whatever output is complete.
+    pub(crate) fn write(&mut self, mut data: &[u8]) {
+        match &mut self.matcher {
+            Some(m) => m.write(&mut self.bits, data),
+            None => {
+                while !data.is_empty() {
+                    let n = (MAX_STORED - self.pending.len()).min(data.len());
+                    self.pending.extend_from_slice(&data[..n]);
+                    data = &data[n..];
+                    if self.pending.len() == MAX_STORED {
+                        write_stored(&mut self.bits, &self.pending, false);
+                        self.pending.clear();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: compresses what is left and writes the final block,
+    /// padded to a whole byte.
+    pub(crate) fn finish(&mut self) {
+        match &mut self.matcher {
+            Some(m) => m.finish(&mut self.bits),
+            None => {
+                write_stored(&mut self.bits, &self.pending, true);
+                self.pending.clear();
+            }
+        }
+        self.bits.align();
+    }
+}
+
+/// LZ77 state: the input window, hash chains and the block being built.
+struct Matcher {
+    p: Params,
+    window: Vec<u8>,
+    /// Most recent position (plus nothing: 0 means none) of each 3-byte hash.
+    head: Vec<u32>,
+    /// Previous position with the same hash, indexed by `pos & WMASK`.
+    prev: Vec<u32>,
+    /// Next position to parse, and bytes of input from there on.
+    strstart: usize,
+    lookahead: usize,
+    /// Input covered by the tokens of the current block.
+    block_start: usize,
+    block_end: usize,
+    tokens: Tokens,
+    // Lazy-parsing state carried from one position to the next.
+    match_length: usize,
+    match_start: usize,
+    prev_length: usize,
+    prev_match: usize,
+    match_available: bool,
+}
+
+fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+impl Matcher {
+    fn new(p: Params) -> Result<Self, TryReserveError> {
+        Ok(Matcher {
+            p,
+            window: zeroed(WINDOW_BUFFER)?,
+            head: zeroed(HASH_SIZE)?,
+            prev: zeroed(WSIZE)?,
+            strstart: 0,
+            lookahead: 0,
+            block_start: 0,
+            block_end: 0,
+            tokens: Tokens::new()?,
+            match_length: MIN_MATCH - 1,
+            match_start: 0,
+            prev_length: MIN_MATCH - 1,
+            prev_match: 0,
+            match_available: false,
+        })
+    }
+
+    fn write(&mut self, w: &mut BitWriter, mut data: &[u8]) {
+        while !data.is_empty() {
+            let end = self.strstart + self.lookahead;
+            if end == WINDOW_BUFFER {
+                self.slide(w);
+                continue;
+            }
+            let n = (WINDOW_BUFFER - end).min(data.len());
+            self.window[end..end + n].copy_from_slice(&data[..n]);
+            self.lookahead += n;
+            data = &data[n..];
+            self.compress(w, false);
+        }
+    }
+
+    fn finish(&mut self, w: &mut BitWriter) {
+        self.compress(w, true);
+        self.flush_block(w, true);
+    }
+
+    /// Moves the window down by a whole number of windows, keeping at least
+    /// 32 KiB of history before `strstart`. A block whose input would slide
+    /// out is written first, so its stored form stays possible.
+    fn slide(&mut self, w: &mut BitWriter) {
+        let shift = (self.strstart - WSIZE) & !WMASK;
+        if self.block_start < shift {
+            self.flush_block(w, false);
+        }
+        let end = self.strstart + self.lookahead;
+        self.window.copy_within(shift..end, 0);
+        self.strstart -= shift;
+        self.block_start -= shift;
+        self.block_end -= shift;
+        self.match_start = self.match_start.saturating_sub(shift);
+        self.prev_match = self.prev_match.saturating_sub(shift);
+        let shift = shift as u32;
+        for h in self.head.iter_mut().chain(self.prev.iter_mut()) {
+            *h = h.saturating_sub(shift);
+        }
+    }
+
+    fn flush_block(&mut self, w: &mut BitWriter, last: bool) {
+        if self.tokens.is_empty() && !last {
+            return;
+        }
+        let raw = &self.window[self.block_start..self.block_end];
+        write_block(w, &mut self.tokens, raw, last);
+        self.block_start = self.block_end;
+    }
+
+    #[inline(always)]
+    fn hash(&self, pos: usize) -> usize {
+        let w = &self.window;
+        let v = u32::from_le_bytes([w[pos], w[pos + 1], w[pos + 2], 0]);
+        (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+    }
+
+    /// Adds `pos` to its hash chain and returns the previous chain head.
+    #[inline(always)]
+    fn insert(&mut self, pos: usize) -> usize {
+        let h = self.hash(pos);
+        let old = self.head[h];
+        self.prev[pos & WMASK] = old;
+        self.head[h] = pos as u32;
+        old as usize
+    }
+
+    #[inline(always)]
+    fn literal(&mut self, w: &mut BitWriter, pos: usize) {
+        self.tokens.literal(self.window[pos]);
+        self.block_end = pos + 1;
+        if self.tokens.is_full() {
+            self.flush_block(w, false);
+        }
+    }
+
+    #[inline(always)]
+    fn matched(&mut self, w: &mut BitWriter, pos: usize, len: usize, dist: usize) {
+        self.tokens.matched(len, dist);
+        self.block_end = pos + len;
+        if self.tokens.is_full() {
+            self.flush_block(w, false);
+        }
+    }
+
+    fn compress(&mut self, w: &mut BitWriter, flush: bool) {
+        if self.p.is_lazy {
+            self.compress_lazy(w, flush);
+        } else {
+            self.compress_greedy(w, flush);
+        }
+    }
+
+    /// Takes the longest match at each position (zlib's `deflate_fast`).
+    fn compress_greedy(&mut self, w: &mut BitWriter, flush: bool) {
+        loop {
+            if self.lookahead < MIN_LOOKAHEAD && (!flush || self.lookahead == 0) {
+                return;
+            }
+            let s = self.strstart;
+            let head = if self.lookahead >= MIN_MATCH { self.insert(s) } else { 0 };
+            let mut len = 0;
+            if head != 0 && s - head <= MAX_DIST {
+                len = self.longest_match(head, MIN_MATCH - 1);
+            }
+            if len >= MIN_MATCH {
+                let dist = s - self.match_start;
+                self.matched(w, s, len, dist);
+                self.lookahead -= len;
+                if len <= self.p.lazy && self.lookahead >= MIN_MATCH {
+                    for pos in s + 1..s + len {
+                        self.insert(pos);
+                    }
+                }
+                self.strstart = s + len;
+            } else {
+                self.literal(w, s);
+                self.lookahead -= 1;
+                self.strstart = s + 1;
+            }
+        }
+    }
+
+    /// Defers each match by one position in case the next one is longer
+    /// (zlib's `deflate_slow`).
+    fn compress_lazy(&mut self, w: &mut BitWriter, flush: bool) {
+        loop {
+            if self.lookahead < MIN_LOOKAHEAD && (!flush || self.lookahead == 0) {
+                break;
+            }
+            let s = self.strstart;
+            let head = if self.lookahead >= MIN_MATCH { self.insert(s) } else { 0 };
+            self.prev_length = self.match_length;
+            self.prev_match = self.match_start;
+            self.match_length = MIN_MATCH - 1;
+            if head != 0 && self.prev_length < self.p.lazy && s - head <= MAX_DIST {
+                let len = self.longest_match(head, self.prev_length);
+                if len > self.prev_length {
+                    self.match_length = len;
+                    if len == MIN_MATCH && s - self.match_start > TOO_FAR {
+                        self.match_length = MIN_MATCH - 1;
+                    }
+                }
+            }
+            if self.prev_length >= MIN_MATCH && self.match_length <= self.prev_length {
+                // The match found at the previous position wins.
+                let start = s - 1;
+                let len = self.prev_length;
+                let max_insert = s + self.lookahead - MIN_MATCH;
+                self.matched(w, start, len, start - self.prev_match);
+                for pos in s + 1..start + len {
+                    if pos <= max_insert {
+                        self.insert(pos);
+                    }
+                }
+                self.lookahead -= len - 1;
+                self.strstart = start + len;
+                self.match_available = false;
+                self.match_length = MIN_MATCH - 1;
+            } else {
+                if self.match_available {
+                    self.literal(w, s - 1);
+                }
+                self.match_available = true;
+                self.strstart = s + 1;
+                self.lookahead -= 1;
+            }
+        }
+        if flush && self.match_available {
+            self.literal(w, self.strstart - 1);
+            self.match_available = false;
+        }
+    }
+
+    /// Follows the hash chain from `cur` for a match longer than `best`
+    /// at `strstart`; returns its length (or `best`) and sets `match_start`.
+    fn longest_match(&mut self, mut cur: usize, mut best: usize) -> usize {
+        let s = self.strstart;
+        let max_len = MAX_MATCH.min(self.lookahead);
+        if best >= max_len {
+            return best;
+        }
+        let nice = self.p.nice.min(max_len);
+        let mut chain = if best >= self.p.good {
+            self.p.max_chain >> 2
+        } else {
+            self.p.max_chain
+        };
+        let limit = s.saturating_sub(MAX_DIST);
+        let win = &self.window[..s + max_len];
+        loop {
+            if win[cur + best] == win[s + best] && win[cur] == win[s] {
+                let len = match_len(win, cur, s, max_len);
+                if len > best {
+                    self.match_start = cur;
+                    best = len;
+                    if len >= nice {
+                        break;
+                    }
+                }
+            }
+            cur = self.prev[cur & WMASK] as usize;
+            chain -= 1;
+            if cur <= limit || chain == 0 {
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// Length of the common prefix of `w[a..]` and `w[b..]`, at most `max`
+/// (`a < b`, `b + max <= w.len()`), compared eight bytes at a time.
+#[inline(always)]
+fn match_len(w: &[u8], a: usize, b: usize, max: usize) -> usize {
+    let mut n = 0;
+    while n + 8 <= max {
+        let x = u64::from_le_bytes(w[a + n..a + n + 8].try_into().unwrap());
+        let y = u64::from_le_bytes(w[b + n..b + n + 8].try_into().unwrap());
+        let diff = x ^ y;
+        if diff != 0 {
+            return n + (diff.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while n < max && w[a + n] == w[b + n] {
+        n += 1;
+    }
+    n
+}
+
+/// Compresses `data` into a raw deflate stream in one call.
+#[cfg(test)]
+pub(crate) fn deflate(data: &[u8], level: Compression) -> Vec<u8> {
+    let mut d = Deflater::new(level).unwrap();
+    d.write(data);
+    d.finish();
+    core::mem::take(d.output())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    fn xorshift(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect()
+    }
+
+    fn inflate(stream: &[u8]) -> Vec<u8> {
+        miniz_oxide::inflate::decompress_to_vec(stream).expect("valid deflate stream")
+    }
+
+    fn samples() -> Vec<Vec<u8>> {
+        let mut text = Vec::new();
+        for i in 0..20_000u32 {
+            text.extend_from_slice(b"the quick brown fox ");
+            text.extend_from_slice(&i.to_le_bytes()[..(i % 3) as usize]);
+        }
+        let mut runs = Vec::new();
+        for i in 0..300_000u32 {
+            runs.push(((i / 1000) % 7) as u8);
+        }
+        let mut mixed = xorshift(100_000, 3);
+        mixed.extend_from_slice(&text[..50_000]);
+        mixed.extend(xorshift(70_000, 5));
+        vec![
+            Vec::new(),
+            vec![42],
+            vec![0; 5],
+            b"abcabcabcabc".to_vec(),
+            xorshift(1000, 1),
+            xorshift(300_000, 2),
+            text,
+            runs,
+            mixed,
+            vec![0; 1 << 20],
+        ]
+    }
+
+    #[test]
+    fn every_level_round_trips() {
+        for level in Compression::ALL {
+            for data in samples() {
+                let out = deflate(&data, level);
+                assert_eq!(inflate(&out), data, "{level:?} len {}", data.len());
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_of_any_size_give_the_same_stream() {
+        let data = &samples()[8];
+        for level in Compression::ALL {
+            let whole = deflate(data, level);
+            for piece in [1, 7, 258, 4099, 65_536] {
+                let mut d = Deflater::new(level).unwrap();
+                for p in data.chunks(piece) {
+                    d.write(p);
+                }
+                d.finish();
+                assert_eq!(*d.output(), whole, "{level:?} piece {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn incompressible_input_barely_grows() {
+        let data = xorshift(1 << 20, 9);
+        for level in Compression::ALL {
+            let out = deflate(&data, level);
+            // Stored blocks cost 5 bytes per 64 KiB at most; allow 0.05 %.
+            assert!(out.len() <= data.len() + data.len() / 2000 + 16, "{level:?} {}", out.len());
+        }
+    }
+
+    #[test]
+    fn compressible_input_shrinks_more_at_higher_levels() {
+        let text = &samples()[6];
+        let sizes: Vec<usize> = Compression::ALL.iter().map(|&l| deflate(text, l).len()).collect();
+        assert!(sizes[1] < text.len() / 5, "{sizes:?}");
+        assert!(sizes[4] <= sizes[1], "{sizes:?}");
+    }
+
+    #[test]
+    fn match_len_agrees_with_bytewise() {
+        let mut w = xorshift(600, 4);
+        w.copy_within(0..300, 300);
+        w[300 + 77] ^= 1;
+        for max in [0, 1, 7, 8, 9, 76, 77, 78, 258] {
+            let naive = (0..max).take_while(|&i| w[i] == w[300 + i]).count();
+            assert_eq!(match_len(&w, 0, 300, max), naive, "max {max}");
+        }
+    }
+}

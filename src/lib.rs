@@ -1,0 +1,32 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+// The data flow, in order: a row is filtered (`filter`), compressed
+// (`deflate`, framed by `zlib`), cut into IDAT chunks (`chunk`, with `crc32`)
+// and handed to the sink (`sink`); `writer` drives it all.
+mod adler32;
+mod chunk;
+mod color;
+mod crc32;
+mod deflate;
+mod error;
+mod filter;
+mod sink;
+mod writer;
+mod zlib;
+
+pub use chunk::DEFAULT_IDAT_SIZE;
+pub use color::{BitDepth, ColorType, MAX_DIMENSION};
+pub use deflate::Compression;
+pub use error::Error;
+pub use filter::Filter;
+#[cfg(feature = "std")]
+pub use sink::IoSink;
+pub use sink::Sink;
+pub use writer::{Options, SIGNATURE, StreamingWriter, encode};

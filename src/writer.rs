@@ -1,0 +1,574 @@
+//! [`StreamingWriter`]: rows in, PNG out. Each row is filtered against the one
+//! before it, fed to the zlib stream, and whatever compressed output has
+//! accumulated leaves for the sink as IDAT chunks of bounded size.
+
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use crate::chunk::{self, DEFAULT_IDAT_SIZE, MAX_CHUNK_LEN};
+use crate::color::{BitDepth, ColorType, Geometry, MAX_DIMENSION};
+use crate::deflate::Compression;
+use crate::error::Error;
+use crate::filter::{self, Filter};
+use crate::sink::Sink;
+use crate::zlib::ZlibEncoder;
+
+/// The eight bytes every PNG file starts with.
+pub const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
+
+/// Everything about an image that must be known before its first row.
+///
+/// ```
+/// use pngstream::{BitDepth, ColorType, Compression, Options};
+/// let opts = Options::new(640, 480, ColorType::Rgb)
+///     .bit_depth(BitDepth::Sixteen)
+///     .compression(Compression::Best);
+/// # let _ = opts;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    width: u32,
+    height: u32,
+    color: ColorType,
+    depth: BitDepth,
+    palette: Option<Vec<u8>>,
+    transparency: Option<Vec<u8>>,
+    compression: Compression,
+    filter: Option<Filter>,
+    idat_size: u32,
+}
+
+impl Options {
+    /// An 8-bit image of the given size and colour type, with the default
+    /// compression and filter.
+    pub fn new(width: u32, height: u32, color: ColorType) -> Options {
+        Options {
+            width,
+            height,
+            color,
+            depth: BitDepth::Eight,
+            palette: None,
+            transparency: None,
+            compression: Compression::Default,
+            filter: None,
+            idat_size: DEFAULT_IDAT_SIZE,
+        }
+    }
+
+    /// Sets the bit depth (default 8).
+    pub fn bit_depth(mut self, depth: BitDepth) -> Options {
+        self.depth = depth;
+        self
+    }
+
+    /// Sets the palette (PLTE) as RGB triples, 1 to 256 entries. Required for
+    /// indexed images, allowed as a suggestion for RGB and RGBA ones.
+    pub fn palette(mut self, rgb: &[u8]) -> Options {
+        self.palette = Some(rgb.to_vec());
+        self
+    }
+
+    /// Sets the tRNS chunk's data: one alpha byte per palette entry (up to the
+    /// palette's length) for indexed images, one 16-bit big-endian grey value
+    /// (2 bytes) for greyscale, or 16-bit big-endian red, green and blue
+    /// (6 bytes) for RGB.
+    pub fn transparency(mut self, trns: &[u8]) -> Options {
+        self.transparency = Some(trns.to_vec());
+        self
+    }
+
+    /// Sets the compression level (default [`Compression::Default`]).
+    pub fn compression(mut self, level: Compression) -> Options {
+        self.compression = level;
+        self
+    }
+
+    /// Sets the scanline filter. Without this call the filter is chosen as
+    /// libpng advises: [`Filter::Adaptive`] for 8- and 16-bit greyscale and
+    /// truecolour, [`Filter::None`] for indexed and sub-byte images, and
+    /// [`Filter::None`] with [`Compression::Stored`], where filtering cannot pay.
+    pub fn filter(mut self, filter: Filter) -> Options {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Sets the largest IDAT chunk payload, 1 to 2^31 − 1 bytes (default
+    /// [`DEFAULT_IDAT_SIZE`]). The writer holds up to one chunk of compressed
+    /// data in memory, so this bounds part of its memory.
+    pub fn idat_chunk_size(mut self, bytes: u32) -> Options {
+        self.idat_size = bytes;
+        self
+    }
+
+    /// The filter used: the one set, or the default described at [`Options::filter`].
+    pub fn effective_filter(&self) -> Filter {
+        self.filter.unwrap_or(
+            if self.compression == Compression::Stored
+                || self.color == ColorType::Indexed
+                || self.depth < BitDepth::Eight
+            {
+                Filter::None
+            } else {
+                Filter::Adaptive
+            },
+        )
+    }
+
+    /// Bytes in one packed row of this image (without the filter byte).
+    pub fn row_bytes(&self) -> Option<usize> {
+        Geometry::row_bytes(self.width, self.color, self.depth)
+    }
+
+    /// Checks everything PNG requires of these options.
+    fn validate<E>(&self) -> Result<Geometry, Error<E>> {
+        let (width, height, color, depth) = (self.width, self.height, self.color, self.depth);
+        if !(1..=MAX_DIMENSION).contains(&width) || !(1..=MAX_DIMENSION).contains(&height) {
+            return Err(Error::InvalidDimensions { width, height });
+        }
+        if !color.allows(depth) {
+            return Err(Error::InvalidBitDepth { color, depth });
+        }
+        let row_bytes = Geometry::row_bytes(width, color, depth).ok_or(Error::ImageTooLarge {
+            width,
+            bits_per_pixel: Geometry::bits_per_pixel(color, depth),
+        })?;
+        match (&self.palette, color) {
+            (None, ColorType::Indexed) => return Err(Error::MissingPalette),
+            (Some(_), ColorType::Grayscale | ColorType::GrayscaleAlpha) => {
+                return Err(Error::PaletteNotAllowed { color });
+            }
+            (Some(p), _) => {
+                let max_entries = if color == ColorType::Indexed {
+                    1 << depth.bits()
+                } else {
+                    256
+                };
+                if p.is_empty() || p.len() % 3 != 0 || p.len() / 3 > max_entries {
+                    return Err(Error::InvalidPalette {
+                        len: p.len(),
+                        max_entries,
+                    });
+                }
+            }
+            (None, _) => {}
+        }
+        if let Some(t) = &self.transparency {
+            self.check_transparency(t)?;
+        }
+        if !(1..=MAX_CHUNK_LEN).contains(&self.idat_size) {
+            return Err(Error::InvalidChunkSize {
+                size: self.idat_size,
+            });
+        }
+        Ok(Geometry {
+            width,
+            height,
+            color,
+            depth,
+            row_bytes,
+            bpp: (Geometry::bits_per_pixel(color, depth) as usize / 8).max(1),
+        })
+    }
+
+    fn check_transparency<E>(&self, t: &[u8]) -> Result<(), Error<E>> {
+        let color = self.color;
+        let max_sample = (1u32 << self.depth.bits()) - 1;
+        let samples_fit = |t: &[u8]| {
+            t.chunks(2)
+                .all(|s| u16::from_be_bytes([s[0], s[1]]) as u32 <= max_sample)
+        };
+        let (ok, expected) = match color {
+            ColorType::Indexed => {
+                let entries = self.palette.as_ref().map_or(0, |p| p.len() / 3);
+                (!t.is_empty() && t.len() <= entries, "1 alpha byte per palette entry at most")
+            }
+            ColorType::Grayscale => (
+                t.len() == 2 && samples_fit(t),
+                "2 bytes: one big-endian grey sample within the bit depth",
+            ),
+            ColorType::Rgb => (
+                t.len() == 6 && samples_fit(t),
+                "6 bytes: big-endian red, green, blue samples within the bit depth",
+            ),
+            ColorType::GrayscaleAlpha | ColorType::Rgba => {
+                return Err(Error::TransparencyNotAllowed { color });
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidTransparency {
+                len: t.len(),
+                expected,
+            })
+        }
+    }
+}
+
+/// Writes a PNG image row by row, holding only O(width) bytes whatever the
+/// height.
+///
+/// Creating the writer writes the signature and header chunks; each
+/// [`write_row`](Self::write_row) filters and compresses one row and passes
+/// finished IDAT chunks to the sink; [`finish`](Self::finish) ends the stream,
+/// writes IEND and returns the sink. A writer dropped before `finish` leaves
+/// output without IEND, which no decoder takes for a complete image.
+///
+/// After any error the writer is poisoned: every later call returns
+/// [`Error::Poisoned`] and nothing more reaches the sink.
+pub struct StreamingWriter<S: Sink> {
+    sink: S,
+    geo: Geometry,
+    filter: Filter,
+    idat_size: usize,
+    zlib: ZlibEncoder,
+    /// The previous row, unfiltered (all zero before the first row).
+    prev: Vec<u8>,
+    /// A row being assembled by `write_bytes` or the `u16` helper.
+    cur: Vec<u8>,
+    cur_len: usize,
+    /// The filter type byte and the filtered row.
+    filtered: Vec<u8>,
+    /// Room for a trial filter when choosing adaptively.
+    scratch: Vec<u8>,
+    rows: u32,
+    poisoned: bool,
+}
+
+fn zeroed<E>(n: usize) -> Result<Vec<u8>, Error<E>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| Error::OutOfMemory { bytes: n })?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+impl<S: Sink> StreamingWriter<S> {
+    /// Starts an 8-bit image with default options; see [`Options`] for more.
+    pub fn new(
+        sink: S,
+        width: u32,
+        height: u32,
+        color: ColorType,
+    ) -> Result<Self, Error<S::Error>> {
+        Self::with_options(sink, &Options::new(width, height, color))
+    }
+
+    /// Starts an image described by `options`, writing the signature, IHDR
+    /// and, when given, PLTE and tRNS.
+    pub fn with_options(sink: S, options: &Options) -> Result<Self, Error<S::Error>> {
+        let geo = options.validate()?;
+        let filter = options.effective_filter();
+        let n = geo.row_bytes;
+        let needs_prev = matches!(
+            filter,
+            Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive
+        );
+        let zlib = ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
+            bytes: crate::deflate::WINDOW_BUFFER,
+        })?;
+        let mut w = StreamingWriter {
+            prev: zeroed(if needs_prev { n } else { 0 })?,
+            cur: Vec::new(),
+            cur_len: 0,
+            filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
+            scratch: zeroed(if filter == Filter::Adaptive { n + 1 } else { 0 })?,
+            geo,
+            filter,
+            idat_size: options.idat_size as usize,
+            zlib,
+            rows: 0,
+            poisoned: false,
+            sink,
+        };
+        w.write_headers(options).map_err(Error::Sink)?;
+        Ok(w)
+    }
+
+    fn write_headers(&mut self, options: &Options) -> Result<(), S::Error> {
+        self.sink.write_all(&SIGNATURE)?;
+        chunk::write_chunk(&mut self.sink, *b"IHDR", &self.geo.ihdr())?;
+        if let Some(p) = &options.palette {
+            chunk::write_chunk(&mut self.sink, *b"PLTE", p)?;
+        }
+        if let Some(t) = &options.transparency {
+            chunk::write_chunk(&mut self.sink, *b"tRNS", t)?;
+        }
+        Ok(())
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.geo.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.geo.height
+    }
+
+    /// Bytes in one packed row, as [`write_row`](Self::write_row) expects.
+    pub fn row_bytes(&self) -> usize {
+        self.geo.row_bytes
+    }
+
+    /// Complete rows written so far.
+    pub fn rows_written(&self) -> u32 {
+        self.rows
+    }
+
+    /// The filter in use.
+    pub fn filter(&self) -> Filter {
+        self.filter
+    }
+
+    /// Returns `e`, marking the writer as failed.
+    fn fail<T>(&mut self, e: Error<S::Error>) -> Result<T, Error<S::Error>> {
+        self.poisoned = true;
+        Err(e)
+    }
+
+    /// Checks that another row may start.
+    fn check_row_start(&mut self) -> Result<(), Error<S::Error>> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if self.rows == self.geo.height {
+            return self.fail(Error::TooManyRows {
+                height: self.geo.height,
+            });
+        }
+        if self.cur_len != 0 {
+            return self.fail(Error::IncompleteRow {
+                have: self.cur_len,
+                expected: self.geo.row_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes one row: exactly [`row_bytes`](Self::row_bytes) bytes in PNG
+    /// order (16-bit samples big-endian, sub-byte pixels packed from the most
+    /// significant bit, unused low bits of the last byte ignored).
+    pub fn write_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
+        self.check_row_start()?;
+        if row.len() != self.geo.row_bytes {
+            return self.fail(Error::WrongRowLength {
+                row: self.rows,
+                len: row.len(),
+                expected: self.geo.row_bytes,
+            });
+        }
+        self.encode_row(row)
+    }
+
+    /// Writes one row of 8-bit pixels given as arrays of `N` samples:
+    /// `[u8; 3]` for RGB, `[u8; 4]` for RGBA, `[u8; 2]` for grey+alpha,
+    /// `[u8; 1]` for grey or indexed.
+    pub fn write_pixels<const N: usize>(
+        &mut self,
+        pixels: &[[u8; N]],
+    ) -> Result<(), Error<S::Error>> {
+        if self.geo.depth != BitDepth::Eight || self.geo.color.channels() as usize != N {
+            return self.fail(Error::WrongPixelFormat {
+                given: match N {
+                    1 => "[u8; 1] pixels",
+                    2 => "[u8; 2] pixels",
+                    3 => "[u8; 3] pixels",
+                    4 => "[u8; 4] pixels",
+                    _ => "pixel arrays of this size",
+                },
+                color: self.geo.color,
+                depth: self.geo.depth,
+            });
+        }
+        self.write_row(pixels.as_flattened())
+    }
+
+    /// Writes one row of a 16-bit image from native `u16` samples
+    /// (`width × channels` of them); they are stored big-endian.
+    pub fn write_row_u16(&mut self, samples: &[u16]) -> Result<(), Error<S::Error>> {
+        self.check_row_start()?;
+        if self.geo.depth != BitDepth::Sixteen {
+            return self.fail(Error::WrongPixelFormat {
+                given: "u16 samples",
+                color: self.geo.color,
+                depth: self.geo.depth,
+            });
+        }
+        if samples.len() * 2 != self.geo.row_bytes {
+            return self.fail(Error::WrongRowLength {
+                row: self.rows,
+                len: samples.len() * 2,
+                expected: self.geo.row_bytes,
+            });
+        }
+        let mut cur = self.take_cur()?;
+        for (d, s) in cur.chunks_exact_mut(2).zip(samples) {
+            d.copy_from_slice(&s.to_be_bytes());
+        }
+        let r = self.encode_row(&cur);
+        self.cur = cur;
+        r
+    }
+
+    /// Writes image bytes in pieces of any size, as if the packed rows were
+    /// concatenated: a piece may end inside a row and the next one continue
+    /// it. Bytes beyond the last row are refused before any is written.
+    pub fn write_bytes(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        let n = self.geo.row_bytes;
+        let remaining = (self.geo.height - self.rows) as u128 * n as u128 - self.cur_len as u128;
+        if data.len() as u128 > remaining {
+            return self.fail(Error::TooManyRows {
+                height: self.geo.height,
+            });
+        }
+        while !data.is_empty() {
+            if self.cur_len == 0 && data.len() >= n {
+                let (row, rest) = data.split_at(n);
+                self.encode_row(row)?;
+                data = rest;
+                continue;
+            }
+            let mut cur = self.take_cur()?;
+            let k = (n - self.cur_len).min(data.len());
+            cur[self.cur_len..self.cur_len + k].copy_from_slice(&data[..k]);
+            self.cur_len += k;
+            data = &data[k..];
+            let r = if self.cur_len == n {
+                self.cur_len = 0;
+                self.encode_row(&cur)
+            } else {
+                Ok(())
+            };
+            self.cur = cur;
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Takes the row-assembly buffer, allocating it on first use.
+    fn take_cur(&mut self) -> Result<Vec<u8>, Error<S::Error>> {
+        if self.cur.is_empty() {
+            match zeroed(self.geo.row_bytes) {
+                Ok(v) => self.cur = v,
+                Err(e) => return self.fail(e),
+            }
+        }
+        Ok(core::mem::take(&mut self.cur))
+    }
+
+    /// Filters and compresses one complete row, then passes on full chunks.
+    fn encode_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
+        let bpp = self.geo.bpp;
+        match self.filter {
+            Filter::None => {
+                self.zlib.write(&[0]);
+                self.zlib.write(row);
+            }
+            Filter::Adaptive => {
+                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered, &mut self.scratch);
+                self.zlib.write(&self.filtered);
+            }
+            Filter::Sub => {
+                // Sub looks only within the row: the row above is not kept.
+                filter::apply(Filter::Sub, row, row, bpp, &mut self.filtered);
+                self.zlib.write(&self.filtered);
+            }
+            kind => {
+                filter::apply(kind, row, &self.prev, bpp, &mut self.filtered);
+                self.zlib.write(&self.filtered);
+            }
+        }
+        if !self.prev.is_empty() {
+            self.prev.copy_from_slice(row);
+        }
+        self.rows += 1;
+        if self.zlib.output().len() >= self.idat_size {
+            self.send_idat(false)?;
+        }
+        Ok(())
+    }
+
+    /// Passes full IDAT chunks (with `all`, every byte) to the sink.
+    fn send_idat(&mut self, all: bool) -> Result<(), Error<S::Error>> {
+        let out = self.zlib.output();
+        match chunk::write_idat(&mut self.sink, out, self.idat_size, all) {
+            Ok(n) => {
+                out.drain(..n);
+                Ok(())
+            }
+            Err(e) => self.fail(Error::Sink(e)),
+        }
+    }
+
+    /// Ends the image: writes the rest of the compressed data and IEND,
+    /// flushes the sink and returns it. Fails, writing nothing more, if any
+    /// row is missing.
+    pub fn finish(mut self) -> Result<S, Error<S::Error>> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if self.cur_len != 0 {
+            return Err(Error::IncompleteRow {
+                have: self.cur_len,
+                expected: self.geo.row_bytes,
+            });
+        }
+        if self.rows < self.geo.height {
+            return Err(Error::MissingRows {
+                written: self.rows,
+                height: self.geo.height,
+            });
+        }
+        self.zlib.finish();
+        self.send_idat(true)?;
+        chunk::write_chunk(&mut self.sink, *b"IEND", &[]).map_err(Error::Sink)?;
+        self.sink.flush().map_err(Error::Sink)?;
+        Ok(self.sink)
+    }
+}
+
+#[cfg(feature = "std")]
+impl StreamingWriter<crate::IoSink<std::io::BufWriter<std::fs::File>>> {
+    /// Creates (or truncates) the file at `path` and starts an 8-bit image in
+    /// it with default options.
+    pub fn create(
+        path: impl AsRef<std::path::Path>,
+        width: u32,
+        height: u32,
+        color: ColorType,
+    ) -> Result<Self, Error<std::io::Error>> {
+        Self::create_with_options(path, &Options::new(width, height, color))
+    }
+
+    /// Creates (or truncates) the file at `path` and starts an image described
+    /// by `options`. The options are checked before the file is touched.
+    pub fn create_with_options(
+        path: impl AsRef<std::path::Path>,
+        options: &Options,
+    ) -> Result<Self, Error<std::io::Error>> {
+        options.validate::<std::io::Error>()?;
+        let file = std::fs::File::create(path).map_err(Error::Sink)?;
+        let sink = crate::IoSink(std::io::BufWriter::with_capacity(1 << 16, file));
+        Self::with_options(sink, options)
+    }
+}
+
+/// Encodes a whole image held in memory (`height` packed rows back to back)
+/// through the same streaming path, returning the PNG file's bytes.
+///
+/// ```
+/// use pngstream::{encode, ColorType, Options};
+/// let pixels = [255u8, 0, 0, 0, 255, 0]; // two RGB pixels
+/// let png = encode(&Options::new(2, 1, ColorType::Rgb), &pixels).unwrap();
+/// assert_eq!(&png[1..4], b"PNG");
+/// ```
+pub fn encode(options: &Options, image: &[u8]) -> Result<Vec<u8>, Error<Infallible>> {
+    let mut w = StreamingWriter::with_options(Vec::new(), options)?;
+    w.write_bytes(image)?;
+    w.finish()
+}

@@ -1,0 +1,79 @@
+//! zlib framing (RFC 1950) around the deflate stream: a two-byte header and
+//! the Adler-32 of the uncompressed data as trailer.
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use crate::adler32::Adler32;
+use crate::deflate::{Compression, Deflater};
+
+/// A streaming zlib compressor; output collects in [`ZlibEncoder::output`].
+pub(crate) struct ZlibEncoder {
+    deflate: Deflater,
+    adler: Adler32,
+}
+
+/// The two header bytes: deflate with a 32 KiB window, the level hint, and
+/// the check bits that make the pair a multiple of 31.
+pub(crate) fn header(level: Compression) -> [u8; 2] {
+    let cmf = 0x78u8;
+    let flg = level.zlib_level() << 6;
+    let fcheck = 31 - ((cmf as u16 * 256 + flg as u16) % 31) as u8;
+    [cmf, flg | (fcheck % 31)]
+}
+
+impl ZlibEncoder {
+    pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
+        let mut deflate = Deflater::new(level)?;
+        deflate.output().extend_from_slice(&header(level));
+        Ok(ZlibEncoder {
+            deflate,
+            adler: Adler32::new(),
+        })
+    }
+
+    pub(crate) fn write(&mut self, data: &[u8]) {
+        self.adler.update(data);
+        self.deflate.write(data);
+    }
+
+    /// Writes the final block and the trailer.
+    pub(crate) fn finish(&mut self) {
+        self.deflate.finish();
+        let sum = self.adler.finish();
+        self.deflate.output().extend_from_slice(&sum.to_be_bytes());
+    }
+
+    /// Compressed bytes not yet taken.
+    pub(crate) fn output(&mut self) -> &mut Vec<u8> {
+        self.deflate.output()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_check_bits_are_valid() {
+        for level in Compression::ALL {
+            let [cmf, flg] = header(level);
+            assert_eq!((cmf as u16 * 256 + flg as u16) % 31, 0, "{level:?}");
+            assert_eq!(flg & 0x20, 0, "no preset dictionary");
+        }
+    }
+
+    #[test]
+    fn stream_decodes_with_miniz() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(i) >> 7) as u8).collect();
+        for level in Compression::ALL {
+            let mut z = ZlibEncoder::new(level).unwrap();
+            for piece in data.chunks(999) {
+                z.write(piece);
+            }
+            z.finish();
+            let back = miniz_oxide::inflate::decompress_to_vec_zlib(z.output()).unwrap();
+            assert_eq!(back, data, "{level:?}");
+        }
+    }
+}
