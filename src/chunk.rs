@@ -14,7 +14,11 @@ pub(crate) const MAX_CHUNK_LEN: u32 = (1 << 31) - 1;
 
 /// Writes one chunk: big-endian length, type, data, CRC over type and data.
 /// `data` must be at most [`MAX_CHUNK_LEN`] bytes.
-pub(crate) fn write_chunk<S: Sink>(sink: &mut S, kind: [u8; 4], data: &[u8]) -> Result<(), S::Error> {
+pub(crate) fn write_chunk<S: Sink>(
+    sink: &mut S,
+    kind: [u8; 4],
+    data: &[u8],
+) -> Result<(), S::Error> {
     debug_assert!(data.len() <= MAX_CHUNK_LEN as usize);
     let mut head = [0u8; 8];
     head[..4].copy_from_slice(&(data.len() as u32).to_be_bytes());
@@ -56,7 +60,10 @@ mod tests {
     fn iend_chunk_bytes() {
         let mut out = Vec::new();
         write_chunk(&mut out, *b"IEND", &[]).unwrap();
-        assert_eq!(out, [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        assert_eq!(
+            out,
+            [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]
+        );
     }
 
     #[test]

@@ -130,11 +130,9 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 f,
                 "a row of {width} pixels at {bits_per_pixel} bits per pixel is too large for this platform"
             ),
-            InvalidBitDepth { color, depth } => write!(
-                f,
-                "{color} images cannot have bit depth {}",
-                depth.bits()
-            ),
+            InvalidBitDepth { color, depth } => {
+                write!(f, "{color} images cannot have bit depth {}", depth.bits())
+            }
             MissingPalette => f.write_str("indexed images need a palette"),
             InvalidPalette { len, max_entries } => write!(
                 f,
@@ -153,10 +151,9 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 f,
                 "IDAT chunk size {size} is invalid: expected 1 to 2147483647"
             ),
-            WrongRowLength { row, len, expected } => write!(
-                f,
-                "row {row} has {len} bytes, expected {expected}"
-            ),
+            WrongRowLength { row, len, expected } => {
+                write!(f, "row {row} has {len} bytes, expected {expected}")
+            }
             WrongPixelFormat {
                 given,
                 color,
@@ -171,10 +168,9 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 f,
                 "finished after {written} of {height} rows; the file is incomplete"
             ),
-            IncompleteRow { have, expected } => write!(
-                f,
-                "a row was left incomplete: {have} of {expected} bytes"
-            ),
+            IncompleteRow { have, expected } => {
+                write!(f, "a row was left incomplete: {have} of {expected} bytes")
+            }
             OutOfMemory { bytes } => write!(f, "could not allocate {bytes} bytes"),
             Poisoned => f.write_str("the writer stopped at an earlier error"),
             Sink(e) => write!(f, "the sink failed: {e}"),

@@ -122,7 +122,11 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 pub(crate) fn cost(filtered: &[u8]) -> u64 {
     filtered
         .chunks(4096)
-        .map(|c| c.iter().map(|&x| (x as i8).unsigned_abs() as u32).sum::<u32>() as u64)
+        .map(|c| {
+            c.iter()
+                .map(|&x| (x as i8).unsigned_abs() as u32)
+                .sum::<u32>() as u64
+        })
         .sum()
 }
 
@@ -157,7 +161,11 @@ mod tests {
     /// PNG §9.4's Paeth predictor, spelled out.
     fn paeth_spec(a: u8, b: u8, c: u8) -> u8 {
         let p = a as i32 + b as i32 - c as i32;
-        let (pa, pb, pc) = ((p - a as i32).abs(), (p - b as i32).abs(), (p - c as i32).abs());
+        let (pa, pb, pc) = (
+            (p - a as i32).abs(),
+            (p - b as i32).abs(),
+            (p - c as i32).abs(),
+        );
         if pa <= pb && pa <= pc {
             a
         } else if pb <= pc {
@@ -234,7 +242,11 @@ mod tests {
                 for kind in Filter::ROW_FILTERS {
                     let mut out = vec![0; len + 1];
                     apply(kind, &cur, &prev, bpp, &mut out);
-                    assert_eq!(out, naive(kind, &cur, &prev, bpp), "{kind:?} bpp {bpp} len {len}");
+                    assert_eq!(
+                        out,
+                        naive(kind, &cur, &prev, bpp),
+                        "{kind:?} bpp {bpp} len {len}"
+                    );
                     assert_eq!(unfilter(&out, &prev, bpp), cur);
                 }
                 let (mut out, mut scratch) = (vec![0; len + 1], vec![0; len + 1]);

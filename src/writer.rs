@@ -180,7 +180,10 @@ impl Options {
         let (ok, expected) = match color {
             ColorType::Indexed => {
                 let entries = self.palette.as_ref().map_or(0, |p| p.len() / 3);
-                (!t.is_empty() && t.len() <= entries, "1 alpha byte per palette entry at most")
+                (
+                    !t.is_empty() && t.len() <= entries,
+                    "1 alpha byte per palette entry at most",
+                )
             }
             ColorType::Grayscale => (
                 t.len() == 2 && samples_fit(t),

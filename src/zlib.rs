@@ -65,15 +65,22 @@ mod tests {
 
     #[test]
     fn stream_decodes_with_miniz() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(i) >> 7) as u8).collect();
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i.wrapping_mul(i) >> 7) as u8)
+            .collect();
         for level in Compression::ALL {
             let mut z = ZlibEncoder::new(level).unwrap();
             for piece in data.chunks(999) {
                 z.write(piece);
             }
             z.finish();
-            let back = miniz_oxide::inflate::decompress_to_vec_zlib(z.output()).unwrap();
-            assert_eq!(back, data, "{level:?}");
+            let back = miniz_oxide::inflate::decompress_to_vec_zlib(z.output());
+            let back = back.map_err(|e| (e.status, e.output.len()));
+            assert!(
+                back == Ok(data.clone()),
+                "{level:?}: {:?}",
+                back.map(|v| v.len())
+            );
         }
     }
 }

@@ -52,6 +52,9 @@ mod tests {
         w.put(0xFFFF_FFFF, 32);
         w.put(0b101, 3);
         w.align();
-        assert_eq!(w.out, [0b1111_1101, 0xCD, 0xAB, 0xFF, 0xFF, 0xFF, 0xFF, 0b101]);
+        assert_eq!(
+            w.out,
+            [0b1111_1101, 0xCD, 0xAB, 0xFF, 0xFF, 0xFF, 0xFF, 0b101]
+        );
     }
 }

@@ -16,7 +16,9 @@ pub(crate) const MAX_TOKENS: usize = 16 * 1024;
 pub(crate) const MAX_STORED: usize = 65_535;
 
 /// Order in which code-length code lengths are sent (RFC 1951 §3.2.7).
-const CL_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const CL_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
 
 /// The literals and matches of one block, with their symbol frequencies.
 ///
@@ -47,7 +49,8 @@ impl Tokens {
     #[inline(always)]
     pub(crate) fn matched(&mut self, len: usize, dist: usize) {
         debug_assert!((MIN_MATCH..=MAX_MATCH).contains(&len) && (1..=32768).contains(&dist));
-        self.tokens.push(((dist as u32) << 16) | (len - MIN_MATCH) as u32);
+        self.tokens
+            .push(((dist as u32) << 16) | (len - MIN_MATCH) as u32);
         self.lit_freq[257 + LEN_CODE[len - MIN_MATCH] as usize] += 1;
         self.dist_freq[dist_code(dist)] += 1;
     }
@@ -99,6 +102,20 @@ impl<const N: usize> Code<N> {
     #[inline(always)]
     fn put(&self, w: &mut BitWriter, sym: usize) {
         w.put(self.codes[sym] as u32, self.lens[sym] as u32);
+    }
+}
+
+/// The fixed literal/length code. Its canonical codes must be assigned over
+/// all 288 symbols, including the two that never occur (286 and 287), or the
+/// 9-bit codes would come out shifted.
+fn fixed_litlen_code() -> Code<LITLEN_SYMBOLS> {
+    let mut all = [8u8; 288];
+    all[..LITLEN_SYMBOLS].copy_from_slice(&FIXED_LITLEN_LENGTHS);
+    let mut codes = [0u16; 288];
+    canonical_codes(&all, &mut codes);
+    Code {
+        lens: FIXED_LITLEN_LENGTHS,
+        codes: codes[..LITLEN_SYMBOLS].try_into().unwrap(),
     }
 }
 
@@ -163,7 +180,13 @@ impl DynamicHeader {
             cl_freq[s as usize] += 1;
         }
         let cl = Code::from_freqs(&cl_freq, 7);
-        let hclen = 4.max(19 - CL_ORDER.iter().rev().take_while(|&&s| cl.lens[s] == 0).count());
+        let hclen = 4.max(
+            19 - CL_ORDER
+                .iter()
+                .rev()
+                .take_while(|&&s| cl.lens[s] == 0)
+                .count(),
+        );
         DynamicHeader {
             hlit,
             hdist,
@@ -240,7 +263,7 @@ pub(crate) fn write_block(w: &mut BitWriter, tokens: &mut Tokens, raw: &[u8], la
         .chain((0..30).map(|c| dist_freq[c] as u64 * DIST_EXTRA[c] as u64))
         .sum();
 
-    let fixed_lit = Code::from_lengths(FIXED_LITLEN_LENGTHS);
+    let fixed_lit = fixed_litlen_code();
     let fixed_dist = Code::from_lengths(FIXED_DIST_LENGTHS);
     let fixed_bits = 3 + fixed_lit.cost(lit_freq) + fixed_dist.cost(dist_freq) + extra;
 
@@ -283,12 +306,39 @@ fn write_tokens(
             let sym = 257 + lc;
             let lbits = lit.lens[sym] as u32;
             let lextra = (v + MIN_MATCH - LEN_BASE[lc] as usize) as u32;
-            w.put(lit.codes[sym] as u32 | lextra << lbits, lbits + LEN_EXTRA[lc] as u32);
+            w.put(
+                lit.codes[sym] as u32 | lextra << lbits,
+                lbits + LEN_EXTRA[lc] as u32,
+            );
             let dc = dist_code(d);
             let dbits = dist.lens[dc] as u32;
             let dextra = (d - DIST_BASE[dc] as usize) as u32;
-            w.put(dist.codes[dc] as u32 | dextra << dbits, dbits + DIST_EXTRA[dc] as u32);
+            w.put(
+                dist.codes[dc] as u32 | dextra << dbits,
+                dbits + DIST_EXTRA[dc] as u32,
+            );
         }
     }
     lit.put(w, END_OF_BLOCK);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_codes_match_rfc_1951() {
+        // RFC 1951 §3.2.6: 0–143 are 00110000.., 144–255 110010000..,
+        // 256–279 0000000.., 280–287 11000000.. (most significant bit first).
+        let code = fixed_litlen_code();
+        let msb_first = |sym: usize| code.codes[sym].reverse_bits() >> (16 - code.lens[sym]);
+        assert_eq!(msb_first(0), 0b0011_0000);
+        assert_eq!(msb_first(143), 0b1011_1111);
+        assert_eq!(msb_first(144), 0b1_1001_0000);
+        assert_eq!(msb_first(255), 0b1_1111_1111);
+        assert_eq!(msb_first(256), 0);
+        assert_eq!(msb_first(279), 0b001_0111);
+        assert_eq!(msb_first(280), 0b1100_0000);
+        assert_eq!(msb_first(285), 0b1100_0101);
+    }
 }

@@ -72,7 +72,9 @@ pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
     for &d in &depth[..m] {
         count[(d as u32).min(max_bits) as usize] += 1;
     }
-    let mut kraft: u32 = (1..=max_bits).map(|l| count[l as usize] << (max_bits - l)).sum();
+    let mut kraft: u32 = (1..=max_bits)
+        .map(|l| count[l as usize] << (max_bits - l))
+        .sum();
     while kraft > 1 << max_bits {
         count[max_bits as usize] -= 1;
         for l in (1..max_bits as usize).rev() {

@@ -348,7 +348,11 @@ impl Matcher {
                 return;
             }
             let s = self.strstart;
-            let head = if self.lookahead >= MIN_MATCH { self.insert(s) } else { 0 };
+            let head = if self.lookahead >= MIN_MATCH {
+                self.insert(s)
+            } else {
+                0
+            };
             let mut len = 0;
             if head != 0 && s - head <= MAX_DIST {
                 len = self.longest_match(head, MIN_MATCH - 1);
@@ -379,7 +383,11 @@ impl Matcher {
                 break;
             }
             let s = self.strstart;
-            let head = if self.lookahead >= MIN_MATCH { self.insert(s) } else { 0 };
+            let head = if self.lookahead >= MIN_MATCH {
+                self.insert(s)
+            } else {
+                0
+            };
             self.prev_length = self.match_length;
             self.prev_match = self.match_start;
             self.match_length = MIN_MATCH - 1;
@@ -488,7 +496,6 @@ pub(crate) fn deflate(data: &[u8], level: Compression) -> Vec<u8> {
     core::mem::take(d.output())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,14 +577,21 @@ mod tests {
         for level in Compression::ALL {
             let out = deflate(&data, level);
             // Stored blocks cost 5 bytes per 64 KiB at most; allow 0.05 %.
-            assert!(out.len() <= data.len() + data.len() / 2000 + 16, "{level:?} {}", out.len());
+            assert!(
+                out.len() <= data.len() + data.len() / 2000 + 16,
+                "{level:?} {}",
+                out.len()
+            );
         }
     }
 
     #[test]
     fn compressible_input_shrinks_more_at_higher_levels() {
         let text = &samples()[6];
-        let sizes: Vec<usize> = Compression::ALL.iter().map(|&l| deflate(text, l).len()).collect();
+        let sizes: Vec<usize> = Compression::ALL
+            .iter()
+            .map(|&l| deflate(text, l).len())
+            .collect();
         assert!(sizes[1] < text.len() / 5, "{sizes:?}");
         assert!(sizes[4] <= sizes[1], "{sizes:?}");
     }

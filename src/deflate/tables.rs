@@ -35,7 +35,11 @@ pub(crate) static LEN_CODE: [u8; 256] = {
     let mut code = 0;
     while code < 29 {
         let mut l = LEN_BASE[code] as usize;
-        let end = if code == 28 { 259 } else { LEN_BASE[code + 1] as usize };
+        let end = if code == 28 {
+            259
+        } else {
+            LEN_BASE[code + 1] as usize
+        };
         while l < end {
             t[l - 3] = code as u8;
             l += 1;
@@ -52,7 +56,11 @@ static DIST_CODE: [u8; 512] = {
     let mut code = 0;
     while code < 30 {
         let start = DIST_BASE[code] as usize;
-        let end = if code == 29 { 32769 } else { DIST_BASE[code + 1] as usize };
+        let end = if code == 29 {
+            32769
+        } else {
+            DIST_BASE[code + 1] as usize
+        };
         let mut d = start;
         while d < end {
             if d <= 256 {
@@ -111,7 +119,10 @@ mod tests {
             let c = LEN_CODE[len - 3] as usize;
             let base = LEN_BASE[c] as usize;
             assert!(len >= base, "len {len}");
-            assert!(len - base < (1 << LEN_EXTRA[c]) || (c == 28 && len == 258), "len {len}");
+            assert!(
+                len - base < (1 << LEN_EXTRA[c]) || (c == 28 && len == 258),
+                "len {len}"
+            );
         }
         assert_eq!(LEN_CODE[258 - 3], 28);
         assert_eq!(LEN_CODE[257 - 3], 27);
@@ -122,7 +133,10 @@ mod tests {
         for dist in 1..=32768usize {
             let c = dist_code(dist);
             let base = DIST_BASE[c] as usize;
-            assert!(dist >= base && dist - base < (1 << DIST_EXTRA[c]), "dist {dist}");
+            assert!(
+                dist >= base && dist - base < (1 << DIST_EXTRA[c]),
+                "dist {dist}"
+            );
         }
     }
 }
