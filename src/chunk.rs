@@ -3,11 +3,13 @@
 use crate::crc32::Crc32;
 use crate::sink::Sink;
 
-/// Default largest IDAT payload: 64 KiB. Twelve bytes of framing per chunk is
-/// then 0.02 % overhead; the encoder holds at most one chunk in memory; and
-/// it matches the largest stored deflate block, so stored images get about
-/// one IDAT per block. (libpng uses 8 KiB, the `png` crate up to 2^31 − 1.)
-pub const DEFAULT_IDAT_SIZE: u32 = 64 * 1024;
+/// Default largest IDAT payload: 512 KiB. Each chunk costs 12 bytes of
+/// framing, so this keeps framing under 0.003 % of the data, and with the
+/// stored blocks' 5 bytes per 64 KiB a stored image stays within 0.01 % of
+/// its filtered size. The writer holds at most one chunk of compressed data,
+/// so this is also the largest part of its memory that is not the deflate
+/// state. (libpng writes 8 KiB chunks, the `png` crate's stream writer 1 MiB.)
+pub const DEFAULT_IDAT_SIZE: u32 = 512 * 1024;
 
 /// Largest chunk length PNG allows (2^31 − 1).
 pub(crate) const MAX_CHUNK_LEN: u32 = (1 << 31) - 1;

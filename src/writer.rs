@@ -267,9 +267,20 @@ impl<S: Sink> StreamingWriter<S> {
             filter,
             Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive
         );
-        let zlib = ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
+        let mut zlib = ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
             bytes: crate::deflate::WINDOW_BUFFER,
         })?;
+        // Output waits until it fills a chunk; one row's compressed data (or a
+        // whole stored block) can land on top of an almost full chunk. Sized
+        // once here, the buffer never needs to grow by doubling. Very large
+        // chunk sizes are left to grow on demand.
+        let out_room = (options.idat_size as usize)
+            .min(1 << 22)
+            .saturating_add(n)
+            .saturating_add(1 << 17);
+        zlib.output()
+            .try_reserve_exact(out_room)
+            .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
         let mut w = StreamingWriter {
             prev: zeroed(if needs_prev { n } else { 0 })?,
             cur: Vec::new(),
