@@ -13,10 +13,11 @@ const MOD: u32 = 65_521;
 /// case of all bytes 0xFF starting from sums of `MOD − 1`.
 const NMAX: usize = 5552;
 
-/// Number of independent lanes; a block of `NMAX` bytes holds whole groups of
-/// `LANES` bytes because 5552 = 16 · 347.
-const LANES: usize = 16;
-const _: () = assert!(NMAX % LANES == 0);
+/// Number of independent lanes. Each lane sums every `LANES`-th byte, so a
+/// lane's sums see `NMAX` bytes in a block of `LANES · NMAX`; four `u32`
+/// lanes fill one 128-bit vector register.
+const LANES: usize = 4;
+const BLOCK: usize = LANES * NMAX;
 
 /// An incremental Adler-32 hasher.
 #[derive(Clone, Copy, Debug)]
@@ -31,15 +32,36 @@ impl Adler32 {
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
+        let (body, tail) = data.split_at(data.len() - data.len() % LANES);
         let (mut a, mut b) = (self.a, self.b);
-        let mut blocks = data.chunks_exact(NMAX);
-        for block in &mut blocks {
-            (a, b) = lanes(a, b, block);
+        // Lane i sums bytes i, i + 4, i + 8, ...: `la[i]` their sum and `lb[i]`
+        // the running sum of `la[i]` after each group of four.
+        let mut la = [0u32; LANES];
+        let mut lb = [0u32; LANES];
+        for block in body.chunks(BLOCK) {
+            for q in block.chunks_exact(LANES) {
+                for i in 0..LANES {
+                    la[i] += q[i] as u32;
+                    lb[i] += la[i];
+                }
+            }
+            // What `a` before this block adds to `b` for each byte.
+            b += (block.len() as u32 % MOD) * a;
+            for i in 0..LANES {
+                la[i] %= MOD;
+                lb[i] %= MOD;
+            }
+            b %= MOD;
         }
-        let rest = blocks.remainder();
-        let whole = rest.len() - rest.len() % LANES;
-        (a, b) = lanes(a, b, &rest[..whole]);
-        for &x in &rest[whole..] {
+        // A byte in lane i of group k (of m) carries weight 4·(m − k) − i in
+        // `b`; `lb` counted it m − k + 1 times, hence 4·lb[i] − i·la[i].
+        for i in 0..LANES {
+            a += la[i];
+            b += LANES as u32 * lb[i] + (MOD - la[i]) * i as u32;
+        }
+        a %= MOD;
+        b %= MOD;
+        for &x in tail {
             a += x as u32;
             b += a;
         }
@@ -50,33 +72,6 @@ impl Adler32 {
     pub(crate) fn finish(self) -> u32 {
         (self.b << 16) | self.a
     }
-}
-
-/// Adds `block` (a multiple of `LANES` bytes, at most `NMAX`) to the sums and
-/// returns them reduced.
-///
-/// Lane `i` sees bytes `i, i + L, i + 2L, …`; `la[i]` is their sum and `lb[i]`
-/// the sum of `la[i]` after each group. A byte at lane `i` of group `k` (of `m`
-/// groups) carries weight `L·(m − k) − i` in `b`, which gives the fold below.
-fn lanes(a: u32, b: u32, block: &[u8]) -> (u32, u32) {
-    debug_assert!(block.len() % LANES == 0 && block.len() <= NMAX);
-    let mut la = [0u32; LANES];
-    let mut lb = [0u32; LANES];
-    for group in block.chunks_exact(LANES) {
-        for i in 0..LANES {
-            la[i] += group[i] as u32;
-            lb[i] += la[i];
-        }
-    }
-    let n = block.len() as u64;
-    let mut sum_a = a as u64;
-    let mut sum_b = b as u64 + n * a as u64;
-    for i in 0..LANES {
-        sum_a += la[i] as u64;
-        // lb[i] >= la[i] and LANES > i, so this never goes below zero.
-        sum_b += LANES as u64 * lb[i] as u64 - i as u64 * la[i] as u64;
-    }
-    ((sum_a % MOD as u64) as u32, (sum_b % MOD as u64) as u32)
 }
 
 /// Adler-32 of `data` in one call.
@@ -110,10 +105,10 @@ mod tests {
 
     #[test]
     fn worst_case_bytes_do_not_overflow() {
-        let data = [0xffu8; 3 * NMAX + 17];
+        let data = [0xffu8; 3 * BLOCK + 17];
         assert_eq!(adler32(&data), plain(&data));
         let mut h = Adler32::new();
-        for piece in data.chunks(NMAX - 1) {
+        for piece in data.chunks(BLOCK - 1) {
             h.update(piece);
         }
         assert_eq!(h.finish(), plain(&data));
@@ -122,13 +117,21 @@ mod tests {
     #[test]
     fn matches_plain_on_lengths_and_splits() {
         let mut x = 12345u32;
-        let data: Vec<u8> = (0..20_000)
+        let data: Vec<u8> = (0..3 * BLOCK)
             .map(|_| {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
                 (x >> 16) as u8
             })
             .collect();
-        for len in (0..200).chain([NMAX - 1, NMAX, NMAX + 1, 2 * NMAX + 5, 20_000]) {
+        for len in (0..200).chain([
+            NMAX - 1,
+            NMAX,
+            NMAX + 1,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 3,
+            20_000,
+        ]) {
             let d = &data[..len];
             assert_eq!(adler32(d), plain(d), "len {len}");
             for split in [1, 15, 16, 33, len / 3] {

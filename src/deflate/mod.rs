@@ -85,12 +85,12 @@ impl Compression {
     }
 
     fn params(self) -> Option<Params> {
-        let (max_chain, good, lazy, nice, is_lazy) = match self {
+        let (max_chain, good, lazy, nice, is_lazy, skip_shift) = match self {
             Compression::Stored => return None,
-            Compression::Fastest => (2, 4, 4, 8, false),
-            Compression::Fast => (8, 4, 16, 32, false),
-            Compression::Default => (64, 8, 16, 128, true),
-            Compression::Best => (1024, 32, 258, 258, true),
+            Compression::Fastest => (2, 4, 4, 8, false, 5),
+            Compression::Fast => (8, 4, 16, 32, false, 7),
+            Compression::Default => (64, 8, 16, 128, true, 32),
+            Compression::Best => (1024, 32, 258, 258, true, 32),
         };
         Some(Params {
             max_chain,
@@ -98,6 +98,7 @@ impl Compression {
             lazy,
             nice,
             is_lazy,
+            skip_shift,
         })
     }
 }
@@ -115,6 +116,10 @@ struct Params {
     /// Stop searching as soon as a match this long is found.
     nice: usize,
     is_lazy: bool,
+    /// Greedy: after `n` positions in a row without a match, the next
+    /// `n >> skip_shift` positions are taken as literals unsearched, so
+    /// incompressible stretches pass quickly (the skipping of LZ4 and Snappy).
+    skip_shift: u32,
 }
 
 /// Deflate's window: matches reach at most 32 KiB back.
@@ -213,6 +218,8 @@ struct Matcher {
     block_start: usize,
     block_end: usize,
     tokens: Tokens,
+    /// Greedy: positions since the last match.
+    misses: usize,
     // Lazy-parsing state carried from one position to the next.
     match_length: usize,
     match_start: usize,
@@ -240,6 +247,7 @@ impl Matcher {
             block_start: 0,
             block_end: 0,
             tokens: Tokens::new()?,
+            misses: 0,
             match_length: MIN_MATCH - 1,
             match_start: 0,
             prev_length: MIN_MATCH - 1,
@@ -367,10 +375,20 @@ impl Matcher {
                     }
                 }
                 self.strstart = s + len;
+                self.misses = 0;
             } else {
-                self.literal(w, s);
-                self.lookahead -= 1;
-                self.strstart = s + 1;
+                self.misses += 1;
+                // Until the input ends there are always MIN_LOOKAHEAD bytes
+                // ahead, so the cap of 32 alone applies and the output does
+                // not depend on how the input was split into pieces.
+                let skip = (self.misses >> self.p.skip_shift)
+                    .min(32)
+                    .min(self.lookahead - 1);
+                for pos in s..=s + skip {
+                    self.literal(w, pos);
+                }
+                self.lookahead -= skip + 1;
+                self.strstart = s + skip + 1;
             }
         }
     }
