@@ -119,37 +119,95 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 
 /// Sum of the filtered bytes read as signed magnitudes, libpng's estimate of
 /// how well a row will compress.
+#[cfg(test)]
 pub(crate) fn cost(filtered: &[u8]) -> u64 {
-    filtered
-        .chunks(4096)
-        .map(|c| {
-            c.iter()
-                .map(|&x| (x as i8).unsigned_abs() as u32)
-                .sum::<u32>() as u64
-        })
-        .sum()
+    filtered.iter().map(|&x| abs8(x) as u64).sum()
 }
 
-/// Filters `cur` with the adaptive choice: tries each filter into `scratch`
-/// and leaves the cheapest result in `out`. Both buffers are `cur.len() + 1`
-/// long and reused across rows, so nothing is allocated.
-pub(crate) fn apply_adaptive(
-    cur: &[u8],
-    prev: &[u8],
-    bpp: usize,
-    out: &mut [u8],
-    scratch: &mut [u8],
-) {
-    apply(Filter::None, cur, prev, bpp, out);
-    let mut best = cost(&out[1..]);
-    for kind in [Filter::Sub, Filter::Up, Filter::Average, Filter::Paeth] {
-        apply(kind, cur, prev, bpp, scratch);
-        let c = cost(&scratch[1..]);
-        if c < best {
-            best = c;
-            out.copy_from_slice(scratch);
+#[inline(always)]
+fn abs8(x: u8) -> u32 {
+    (x as i8).unsigned_abs() as u32
+}
+
+/// Rows are costed in segments this long so that a segment's sum (at most
+/// 128 per byte) fits in the `u32` the vectorised loops add in.
+const SEGMENT: usize = 1 << 20;
+
+/// The [`cost`] of filtering `cur` with `kind`, computed without writing the
+/// filtered row: one read-only pass per candidate filter.
+pub(crate) fn residual_cost(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize) -> u64 {
+    let n = cur.len();
+    let b = bpp.min(n);
+    // Left of the first pixel, the left and upper-left neighbours are zero.
+    let mut total: u64 = cur[..b]
+        .iter()
+        .zip(&prev[..b])
+        .map(|(&x, &u)| {
+            let pred = match kind {
+                Filter::None | Filter::Adaptive | Filter::Sub => 0,
+                Filter::Up | Filter::Paeth => u,
+                Filter::Average => u >> 1,
+            };
+            abs8(x.wrapping_sub(pred)) as u64
+        })
+        .sum();
+    let mut start = b;
+    while start < n {
+        let end = (start + SEGMENT).min(n);
+        let x = &cur[start..end];
+        let a = &cur[start - b..end - b];
+        let u = &prev[start..end];
+        let c = &prev[start - b..end - b];
+        let sum: u32 = match kind {
+            Filter::None | Filter::Adaptive => x.iter().map(|&x| abs8(x)).sum(),
+            Filter::Sub => x
+                .iter()
+                .zip(a)
+                .map(|(&x, &a)| abs8(x.wrapping_sub(a)))
+                .sum(),
+            Filter::Up => x
+                .iter()
+                .zip(u)
+                .map(|(&x, &u)| abs8(x.wrapping_sub(u)))
+                .sum(),
+            Filter::Average => x
+                .iter()
+                .zip(a)
+                .zip(u)
+                .map(|((&x, &a), &u)| abs8(x.wrapping_sub((a & u) + ((a ^ u) >> 1))))
+                .sum(),
+            Filter::Paeth => x
+                .iter()
+                .zip(a)
+                .zip(u)
+                .zip(c)
+                .map(|(((&x, &a), &u), &c)| abs8(x.wrapping_sub(paeth(a, u, c))))
+                .sum(),
+        };
+        total += sum as u64;
+        start = end;
+    }
+    total
+}
+
+/// Filters `cur` with the adaptive choice: costs every filter without
+/// writing it, then writes the cheapest (the first of equals) into `out`.
+/// Nothing is allocated.
+pub(crate) fn apply_adaptive(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
+    let mut best = (u64::MAX, Filter::None);
+    for kind in [
+        Filter::None,
+        Filter::Sub,
+        Filter::Up,
+        Filter::Average,
+        Filter::Paeth,
+    ] {
+        let c = residual_cost(kind, cur, prev, bpp);
+        if c < best.0 {
+            best = (c, kind);
         }
     }
+    apply(best.1, cur, prev, bpp, out);
 }
 
 #[cfg(test)]
@@ -249,8 +307,12 @@ mod tests {
                     );
                     assert_eq!(unfilter(&out, &prev, bpp), cur);
                 }
-                let (mut out, mut scratch) = (vec![0; len + 1], vec![0; len + 1]);
-                apply_adaptive(&cur, &prev, bpp, &mut out, &mut scratch);
+                for kind in Filter::ROW_FILTERS {
+                    let filtered = naive(kind, &cur, &prev, bpp);
+                    assert_eq!(residual_cost(kind, &cur, &prev, bpp), cost(&filtered[1..]));
+                }
+                let mut out = vec![0; len + 1];
+                apply_adaptive(&cur, &prev, bpp, &mut out);
                 let best = Filter::ROW_FILTERS
                     .iter()
                     .map(|&k| cost(&naive(k, &cur, &prev, bpp)[1..]))

@@ -232,8 +232,6 @@ pub struct StreamingWriter<S: Sink> {
     cur_len: usize,
     /// The filter type byte and the filtered row.
     filtered: Vec<u8>,
-    /// Room for a trial filter when choosing adaptively.
-    scratch: Vec<u8>,
     rows: u32,
     poisoned: bool,
 }
@@ -286,7 +284,6 @@ impl<S: Sink> StreamingWriter<S> {
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
-            scratch: zeroed(if filter == Filter::Adaptive { n + 1 } else { 0 })?,
             geo,
             filter,
             idat_size: options.idat_size as usize,
@@ -484,7 +481,7 @@ impl<S: Sink> StreamingWriter<S> {
                 self.zlib.write(row);
             }
             Filter::Adaptive => {
-                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered, &mut self.scratch);
+                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered);
                 self.zlib.write(&self.filtered);
             }
             Filter::Sub => {

@@ -88,8 +88,8 @@ pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
     }
     // Most frequent symbols (at the end of `leaves`) take the shortest codes.
     let mut i = m;
-    for l in 1..=max_bits as usize {
-        for _ in 0..count[l] {
+    for (l, &n) in count.iter().enumerate().take(max_bits as usize + 1).skip(1) {
+        for _ in 0..n {
             i -= 1;
             lens[leaves[i].1 as usize] = l as u8;
         }
