@@ -3,19 +3,22 @@
 //! Input arrives in pieces of any size through [`Deflater::write`]; output
 //! accumulates in [`Deflater::output`], from which the caller takes it. The
 //! compressor keeps a window buffer of [`WINDOW_BUFFER`] bytes, hash chains
-//! over the last 32 KiB, and one block of tokens, all allocated once, so its
-//! memory does not depend on how much passes through it.
+//! over the last 32 KiB, and one block of tokens (about 580 KiB), plus about
+//! 350 KiB of match and cost buffers at the best level, all allocated once,
+//! so its memory does not depend on how much passes through it.
 //!
 //! - [`bits`]: the LSB-first bit writer;
 //! - [`tables`]: the length/distance code tables of the format;
 //! - [`huffman`]: length-limited Huffman code construction;
 //! - [`block`]: the token buffer and block encoding (stored / fixed / dynamic);
+//! - [`optimal`]: the near-optimal parser of the best level;
 //! - this file: match finding (hash chains, greedy or lazy parsing) and
 //!   the window that streams through.
 
 mod bits;
 mod block;
 mod huffman;
+mod optimal;
 mod tables;
 
 use alloc::collections::TryReserveError;
@@ -43,7 +46,8 @@ pub enum Compression {
     /// Lazy matching, the balance of size and speed.
     #[default]
     Default,
-    /// Lazy matching with long hash chains: smallest output, slowest.
+    /// Near-optimal parsing (every match at every position weighed by its
+    /// cost in bits): smallest output, slowest.
     Best,
 }
 
@@ -85,19 +89,20 @@ impl Compression {
     }
 
     fn params(self) -> Option<Params> {
-        let (max_chain, good, lazy, nice, is_lazy, skip_shift) = match self {
+        use Parse::*;
+        let (max_chain, good, lazy, nice, parse, skip_shift) = match self {
             Compression::Stored => return None,
-            Compression::Fastest => (2, 4, 4, 8, false, 5),
-            Compression::Fast => (8, 4, 16, 32, false, 7),
-            Compression::Default => (64, 8, 16, 128, true, 32),
-            Compression::Best => (1024, 32, 258, 258, true, 32),
+            Compression::Fastest => (2, 4, 4, 8, Greedy, 5),
+            Compression::Fast => (8, 4, 16, 32, Greedy, 7),
+            Compression::Default => (64, 8, 16, 128, Lazy, 32),
+            Compression::Best => (256, 32, 258, 258, Optimal, 32),
         };
         Some(Params {
             max_chain,
             good,
             lazy,
             nice,
-            is_lazy,
+            parse,
             skip_shift,
         })
     }
@@ -115,11 +120,22 @@ struct Params {
     lazy: usize,
     /// Stop searching as soon as a match this long is found.
     nice: usize,
-    is_lazy: bool,
+    parse: Parse,
     /// Greedy: after `n` positions in a row without a match, the next
     /// `n >> skip_shift` positions are taken as literals unsearched, so
     /// incompressible stretches pass quickly (the skipping of LZ4 and Snappy).
     skip_shift: u32,
+}
+
+/// How a level turns matches into tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parse {
+    /// The longest match at each position.
+    Greedy,
+    /// A match is deferred by one position in case the next is longer.
+    Lazy,
+    /// Chunks are parsed for the fewest bits ([`optimal`]).
+    Optimal,
 }
 
 /// Deflate's window: matches reach at most 32 KiB back.
@@ -226,6 +242,8 @@ struct Matcher {
     prev_length: usize,
     prev_match: usize,
     match_available: bool,
+    /// Buffers of the optimal parser, for the levels that use it.
+    optimal: Option<optimal::Optimal>,
 }
 
 fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, TryReserveError> {
@@ -253,6 +271,10 @@ impl Matcher {
             prev_length: MIN_MATCH - 1,
             prev_match: 0,
             match_available: false,
+            optimal: match p.parse {
+                Parse::Optimal => Some(optimal::Optimal::new()?),
+                _ => None,
+            },
         })
     }
 
@@ -342,10 +364,10 @@ impl Matcher {
     }
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {
-        if self.p.is_lazy {
-            self.compress_lazy(w, flush);
-        } else {
-            self.compress_greedy(w, flush);
+        match self.p.parse {
+            Parse::Greedy => self.compress_greedy(w, flush),
+            Parse::Lazy => self.compress_lazy(w, flush),
+            Parse::Optimal => self.compress_optimal(w, flush),
         }
     }
 
