@@ -109,6 +109,10 @@ pub enum Error<E> {
         /// Bytes requested.
         bytes: usize,
     },
+    /// An ancillary chunk is invalid, repeated where PNG allows one, in
+    /// conflict with another, or does not fit the image or its place; see
+    /// [`MetadataError`](crate::MetadataError).
+    Metadata(crate::MetadataError),
     /// The writer stopped at an earlier error and accepts nothing more.
     Poisoned,
     /// The sink failed; its error is the [`source`](core::error::Error::source).
@@ -172,6 +176,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 write!(f, "a row was left incomplete: {have} of {expected} bytes")
             }
             OutOfMemory { bytes } => write!(f, "could not allocate {bytes} bytes"),
+            Metadata(e) => write!(f, "{e}"),
             Poisoned => f.write_str("the writer stopped at an earlier error"),
             Sink(e) => write!(f, "the sink failed: {e}"),
         }

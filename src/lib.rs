@@ -10,6 +10,9 @@ extern crate std;
 // The data flow, in order: a row is filtered (`filter`), compressed
 // (`deflate`, framed by `zlib`), cut into IDAT chunks (`chunk`, with `crc32`)
 // and handed to the sink (`sink`); `writer` drives it all.
+#[cfg(feature = "__fuzz")] // internal hooks for fuzz/, not a stable API
+#[path = "fuzz_api.rs"]
+pub mod __fuzz;
 mod adler32;
 mod chunk;
 mod color;
@@ -17,15 +20,21 @@ mod crc32;
 mod deflate;
 mod error;
 mod filter;
+mod metadata;
 mod sink;
 mod writer;
 mod zlib;
 
-pub use chunk::DEFAULT_IDAT_SIZE;
+pub use chunk::{DEFAULT_IDAT_SIZE, STORED_IDAT_SIZE};
 pub use color::{BitDepth, ColorType, MAX_DIMENSION};
 pub use deflate::Compression;
 pub use error::Error;
 pub use filter::Filter;
+pub use metadata::{
+    Background, Chromaticities, Cicp, ContentLightLevel, CustomChunk, Exif, Gamma, IccProfile,
+    MasteringDisplay, Metadata, MetadataError, PaletteEntry, PixelDensity, Placement,
+    RenderingIntent, SignificantBits, SuggestedPalette, Text, Time, Unit,
+};
 #[cfg(feature = "std")]
 pub use sink::IoSink;
 pub use sink::Sink;

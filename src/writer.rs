@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
-use crate::chunk::{self, DEFAULT_IDAT_SIZE, MAX_CHUNK_LEN};
+use crate::chunk::{self, DEFAULT_IDAT_SIZE, MAX_CHUNK_LEN, STORED_IDAT_SIZE};
 use crate::color::{BitDepth, ColorType, Geometry, MAX_DIMENSION};
 use crate::deflate::Compression;
 use crate::error::Error;
@@ -35,7 +35,8 @@ pub struct Options {
     transparency: Option<Vec<u8>>,
     compression: Compression,
     filter: Option<Filter>,
-    idat_size: u32,
+    idat_size: Option<u32>,
+    metadata: Vec<crate::Metadata>,
 }
 
 impl Options {
@@ -51,7 +52,8 @@ impl Options {
             transparency: None,
             compression: Compression::Default,
             filter: None,
-            idat_size: DEFAULT_IDAT_SIZE,
+            idat_size: None,
+            metadata: Vec::new(),
         }
     }
 
@@ -83,20 +85,33 @@ impl Options {
         self
     }
 
-    /// Sets the scanline filter. Without this call the filter is chosen as
-    /// libpng advises: [`Filter::Adaptive`] for 8- and 16-bit greyscale and
-    /// truecolour, [`Filter::None`] for indexed and sub-byte images, and
-    /// [`Filter::None`] with [`Compression::Stored`], where filtering cannot pay.
+    /// Sets the scanline filter. Without this call the filter follows libpng's
+    /// advice and the level: [`Filter::None`] for indexed and sub-byte images
+    /// and with [`Compression::Stored`], where filtering cannot pay; for 8- and
+    /// 16-bit greyscale and truecolour, [`Filter::Adaptive`] at the fast levels
+    /// and the closer (slower) [`Filter::Entropy`] at `Default` and `Best`.
     pub fn filter(mut self, filter: Filter) -> Options {
         self.filter = Some(filter);
         self
     }
 
     /// Sets the largest IDAT chunk payload, 1 to 2^31 − 1 bytes (default
-    /// [`DEFAULT_IDAT_SIZE`]). The writer holds up to one chunk of compressed
-    /// data in memory, so this bounds part of its memory.
+    /// [`DEFAULT_IDAT_SIZE`], or [`STORED_IDAT_SIZE`] with
+    /// [`Compression::Stored`]). The writer holds up to one chunk of
+    /// compressed data in memory, so this bounds part of its memory.
     pub fn idat_chunk_size(mut self, bytes: u32) -> Options {
-        self.idat_size = bytes;
+        self.idat_size = Some(bytes);
+        self
+    }
+
+    /// Adds an ancillary chunk: text, colour information, physical size,
+    /// time, Exif, a suggested palette or a custom chunk (see
+    /// [`Metadata`](crate::Metadata) for the list). Call it once per chunk;
+    /// each is written where PNG requires it. Repeated chunks PNG allows once,
+    /// sRGB with iCCP, and values that do not fit the image are refused by
+    /// [`StreamingWriter::with_options`] with [`Error::Metadata`].
+    pub fn metadata(mut self, chunk: impl Into<crate::Metadata>) -> Options {
+        self.metadata.push(chunk.into());
         self
     }
 
@@ -108,10 +123,22 @@ impl Options {
                 || self.depth < BitDepth::Eight
             {
                 Filter::None
-            } else {
+            } else if matches!(self.compression, Compression::Fastest | Compression::Fast) {
                 Filter::Adaptive
+            } else {
+                Filter::Entropy
             },
         )
+    }
+
+    /// The IDAT chunk size used: the one set, or the level's default.
+    pub fn effective_idat_chunk_size(&self) -> u32 {
+        self.idat_size
+            .unwrap_or(if self.compression == Compression::Stored {
+                STORED_IDAT_SIZE
+            } else {
+                DEFAULT_IDAT_SIZE
+            })
     }
 
     /// Bytes in one packed row of this image (without the filter byte).
@@ -155,10 +182,16 @@ impl Options {
         if let Some(t) = &self.transparency {
             self.check_transparency(t)?;
         }
-        if !(1..=MAX_CHUNK_LEN).contains(&self.idat_size) {
-            return Err(Error::InvalidChunkSize {
-                size: self.idat_size,
-            });
+        let palette = self.palette.as_ref().map(|p| p.len() / 3);
+        let header = crate::metadata::Header {
+            color,
+            depth,
+            palette,
+        };
+        crate::metadata::check(&self.metadata, header)?;
+        let idat_size = self.effective_idat_chunk_size();
+        if !(1..=MAX_CHUNK_LEN).contains(&idat_size) {
+            return Err(Error::InvalidChunkSize { size: idat_size });
         }
         Ok(Geometry {
             width,
@@ -234,6 +267,8 @@ pub struct StreamingWriter<S: Sink> {
     filtered: Vec<u8>,
     rows: u32,
     poisoned: bool,
+    /// Chunks owed after the image data.
+    trailer: crate::metadata::Trailer,
 }
 
 fn zeroed<E>(n: usize) -> Result<Vec<u8>, Error<E>> {
@@ -256,26 +291,28 @@ impl<S: Sink> StreamingWriter<S> {
     }
 
     /// Starts an image described by `options`, writing the signature, IHDR
-    /// and, when given, PLTE and tRNS.
+    /// and, when given, PLTE, tRNS and the metadata chunks due before the
+    /// image data.
     pub fn with_options(sink: S, options: &Options) -> Result<Self, Error<S::Error>> {
         let geo = options.validate()?;
         let filter = options.effective_filter();
         let n = geo.row_bytes;
         let needs_prev = matches!(
             filter,
-            Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive
+            Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive | Filter::Entropy
         );
         let mut zlib = ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
             bytes: crate::deflate::WINDOW_BUFFER,
         })?;
-        // Output waits until it fills a chunk; one row's compressed data (or a
-        // whole stored block) can land on top of an almost full chunk. Sized
-        // once here, the buffer never needs to grow by doubling. Very large
-        // chunk sizes are left to grow on demand.
-        let out_room = (options.idat_size as usize)
+        // Output waits until it fills a chunk, and one row's compressed data
+        // (usually at most a block, well under 64 KiB) can land on top of an
+        // almost full chunk: sized once here, the buffer seldom has to grow.
+        // Very large chunk sizes are left to grow on demand.
+        let idat_size = options.effective_idat_chunk_size() as usize;
+        let out_room = idat_size
             .min(1 << 22)
             .saturating_add(n)
-            .saturating_add(1 << 17);
+            .saturating_add(1 << 16);
         zlib.output()
             .try_reserve_exact(out_room)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
@@ -286,10 +323,11 @@ impl<S: Sink> StreamingWriter<S> {
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
             geo,
             filter,
-            idat_size: options.idat_size as usize,
+            idat_size,
             zlib,
             rows: 0,
             poisoned: false,
+            trailer: crate::metadata::Trailer::new(&options.metadata),
             sink,
         };
         w.write_headers(options).map_err(Error::Sink)?;
@@ -297,14 +335,17 @@ impl<S: Sink> StreamingWriter<S> {
     }
 
     fn write_headers(&mut self, options: &Options) -> Result<(), S::Error> {
+        use crate::metadata::{Stage, write_stage};
         self.sink.write_all(&SIGNATURE)?;
         chunk::write_chunk(&mut self.sink, *b"IHDR", &self.geo.ihdr())?;
+        write_stage(&mut self.sink, &options.metadata, Stage::BeforePalette)?;
         if let Some(p) = &options.palette {
             chunk::write_chunk(&mut self.sink, *b"PLTE", p)?;
         }
         if let Some(t) = &options.transparency {
             chunk::write_chunk(&mut self.sink, *b"tRNS", t)?;
         }
+        write_stage(&mut self.sink, &options.metadata, Stage::BeforeImageData)?;
         Ok(())
     }
 
@@ -380,6 +421,9 @@ impl<S: Sink> StreamingWriter<S> {
         &mut self,
         pixels: &[[u8; N]],
     ) -> Result<(), Error<S::Error>> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
         if self.geo.depth != BitDepth::Eight || self.geo.color.channels() as usize != N {
             return self.fail(Error::WrongPixelFormat {
                 given: match N {
@@ -484,6 +528,10 @@ impl<S: Sink> StreamingWriter<S> {
                 filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered);
                 self.zlib.write(&self.filtered);
             }
+            Filter::Entropy => {
+                filter::apply_min_entropy(row, &self.prev, bpp, &mut self.filtered);
+                self.zlib.write(&self.filtered);
+            }
             Filter::Sub => {
                 // Sub looks only within the row: the row above is not kept.
                 filter::apply(Filter::Sub, row, row, bpp, &mut self.filtered);
@@ -519,7 +567,30 @@ impl<S: Sink> StreamingWriter<S> {
     /// Ends the image: writes the rest of the compressed data and IEND,
     /// flushes the sink and returns it. Fails, writing nothing more, if any
     /// row is missing.
-    pub fn finish(mut self) -> Result<S, Error<S::Error>> {
+    pub fn finish(self) -> Result<S, Error<S::Error>> {
+        self.finish_with(&[])
+    }
+
+    /// Like [`finish`](Self::finish), with more chunks written after the
+    /// image data, before IEND: text ([`Text`](crate::Text)), the time
+    /// ([`Time`](crate::Time), if [`Options::metadata`] had none) and custom
+    /// chunks placed [`AfterImageData`](crate::Placement::AfterImageData) —
+    /// the chunks PNG allows there. Useful for what is known only once the
+    /// rows are written, such as the time encoding ended. Any other chunk is
+    /// refused with [`Error::Metadata`] before anything more is written.
+    ///
+    /// ```
+    /// use pngstream::{ColorType, StreamingWriter, Text, Time};
+    /// let mut w = StreamingWriter::new(Vec::new(), 1, 1, ColorType::Grayscale)?;
+    /// w.write_row(&[0])?;
+    /// let png = w.finish_with(&[
+    ///     Text::new("Comment", "written after the pixels")?.into(),
+    ///     Time::new(2025, 6, 1, 12, 0, 0)?.into(),
+    /// ])?;
+    /// # let _ = png;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn finish_with(mut self, trailing: &[crate::Metadata]) -> Result<S, Error<S::Error>> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
@@ -535,8 +606,12 @@ impl<S: Sink> StreamingWriter<S> {
                 height: self.geo.height,
             });
         }
+        self.trailer.check(trailing)?;
         self.zlib.finish();
         self.send_idat(true)?;
+        self.trailer
+            .write(&mut self.sink, trailing)
+            .map_err(Error::Sink)?;
         chunk::write_chunk(&mut self.sink, *b"IEND", &[]).map_err(Error::Sink)?;
         self.sink.flush().map_err(Error::Sink)?;
         Ok(self.sink)

@@ -4,7 +4,7 @@
 //! accumulates in [`Deflater::output`], from which the caller takes it. The
 //! compressor keeps a window buffer of [`WINDOW_BUFFER`] bytes, hash chains
 //! over the last 32 KiB, and one block of tokens (about 580 KiB), plus about
-//! 350 KiB of match and cost buffers at the best level, all allocated once,
+//! 180 KiB of match and cost buffers at the best level, all allocated once,
 //! so its memory does not depend on how much passes through it.
 //!
 //! - [`bits`]: the LSB-first bit writer;

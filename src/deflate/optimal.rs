@@ -20,7 +20,7 @@ use super::{MAX_DIST, MIN_LOOKAHEAD, Matcher, WMASK, match_len, zeroed};
 
 /// Positions parsed together. Larger chunks parse slightly better; the
 /// match buffer grows with it.
-const CHUNK: usize = 8192;
+const CHUNK: usize = 4096;
 /// Matches kept per position (the longest ones).
 const MAX_PER_POS: usize = 8;
 /// Matches at least this long are taken whole, and the positions they cover
