@@ -36,7 +36,8 @@ pub(super) struct Optimal {
     /// `matches[first[i]..first[i + 1]]`.
     matches: Vec<u32>,
     first: Vec<u32>,
-    /// Fewest bits from position `i` to the chunk's end, and the step taken.
+    /// Fewest bits from position `i` to the chunk's end, and the step taken
+    /// (1 for a literal, `(len << 16) | dist` for a match).
     cost: Vec<u32>,
     step: Vec<u32>,
     lit_freq: [u32; LITLEN_SYMBOLS],
@@ -50,7 +51,7 @@ impl Optimal {
         Ok(Optimal {
             matches: zeroed(CHUNK * MAX_PER_POS)?,
             first: zeroed(CHUNK + 1)?,
-            cost: zeroed(CHUNK + 1)?,
+            cost: zeroed(CHUNK + MAX_MATCH + 1)?,
             step: zeroed(CHUNK + 1)?,
             lit_freq: [1; LITLEN_SYMBOLS],
             dist_freq: [1; DIST_SYMBOLS],
@@ -95,15 +96,18 @@ impl Optimal {
     }
 
     /// Backward pass over `n` positions of `data`: fills `cost` and `step`.
+    /// A match may run past the chunk's end (the next chunk then starts
+    /// after it); what lies beyond is costed as zero, so a long match across
+    /// the boundary is not cut in two.
     fn solve(&mut self, data: &[u8], n: usize) {
-        self.cost[n] = 0;
+        self.cost[n..].fill(0);
         for i in (0..n).rev() {
             let mut best = self.lit_bits[data[i] as usize] + self.cost[i + 1];
             let mut step = 1u32;
             let mut shorter = MIN_MATCH - 1;
             for k in self.first[i] as usize..self.first[i + 1] as usize {
                 let m = self.matches[k];
-                let len = ((m >> 16) as usize).min(n - i);
+                let len = (m >> 16) as usize;
                 let dist = (m & 0xffff) as usize;
                 let dc = self.dist_bits[dist_code(dist)];
                 let from = if len >= LONG { len } else { shorter + 1 };
@@ -256,7 +260,13 @@ impl Matcher {
             *m += f;
         }
         self.optimal = Some(opt);
-        self.strstart = s0 + n;
-        self.lookahead -= n;
+        // The last match may have run past the chunk: index what it covered.
+        for pos in s0 + n..s0 + i {
+            if s0 + self.lookahead - pos >= MIN_MATCH {
+                self.insert(pos);
+            }
+        }
+        self.strstart = s0 + i;
+        self.lookahead -= i;
     }
 }
