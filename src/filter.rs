@@ -195,37 +195,6 @@ pub(crate) fn residual_cost(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize) -
     total
 }
 
-/// Calls `f` with each residual byte `kind` gives, without storing them.
-#[inline(always)]
-fn for_each_residual(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize, mut f: impl FnMut(u8)) {
-    let n = cur.len();
-    let b = bpp.min(n);
-    for (&x, &u) in cur[..b].iter().zip(&prev[..b]) {
-        f(x.wrapping_sub(match kind {
-            Filter::Up | Filter::Paeth => u,
-            Filter::Average => u >> 1,
-            _ => 0,
-        }));
-    }
-    let (x, a, u, c) = (&cur[b..], &cur[..n - b], &prev[b..], &prev[..n - b]);
-    match kind {
-        Filter::Sub => x.iter().zip(a).for_each(|(&x, &a)| f(x.wrapping_sub(a))),
-        Filter::Up => x.iter().zip(u).for_each(|(&x, &u)| f(x.wrapping_sub(u))),
-        Filter::Average => x
-            .iter()
-            .zip(a)
-            .zip(u)
-            .for_each(|((&x, &a), &u)| f(x.wrapping_sub((a & u) + ((a ^ u) >> 1)))),
-        Filter::Paeth => x
-            .iter()
-            .zip(a)
-            .zip(u)
-            .zip(c)
-            .for_each(|(((&x, &a), &u), &c)| f(x.wrapping_sub(paeth(a, u, c)))),
-        _ => x.iter().for_each(|&x| f(x)),
-    }
-}
-
 /// log2 of a positive integer, to about 0.01: the exponent of its `f32`
 /// form plus a quadratic fit of log2 over the mantissa in [1, 2).
 /// (`core` has no logarithm; this needs only bit manipulation.)
@@ -236,23 +205,44 @@ fn log2_approx(x: u32) -> f32 {
     exp + m * (1.3465 - 0.3465 * m)
 }
 
-/// Estimated bits to code the residuals of `kind` with a code fitted to this
-/// row alone: `n·log2(n) − Σ c·log2(c)` over the byte histogram.
-fn residual_entropy(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize) -> f32 {
-    let mut hist = [0u32; 256];
-    for_each_residual(kind, cur, prev, bpp, |r| hist[r as usize] += 1);
-    let n = cur.len() as u32;
-    let sum: f32 = hist
-        .iter()
-        .filter(|&&c| c > 1)
-        .map(|&c| c as f32 * log2_approx(c))
-        .sum();
+/// Estimated bits to code `residuals` with a code fitted to them alone:
+/// `n·log2(n) − Σ c·log2(c)` over their byte histogram.
+fn entropy(residuals: &[u8]) -> f32 {
+    // Four histograms filled in turn: runs of one value (common in filtered
+    // rows) would otherwise make every increment wait for the one before.
+    let mut hists = [[0u32; 256]; 4];
+    let mut quads = residuals.chunks_exact(4);
+    for q in &mut quads {
+        hists[0][q[0] as usize] += 1;
+        hists[1][q[1] as usize] += 1;
+        hists[2][q[2] as usize] += 1;
+        hists[3][q[3] as usize] += 1;
+    }
+    for &r in quads.remainder() {
+        hists[0][r as usize] += 1;
+    }
+    let n = residuals.len() as u32;
+    let mut sum = 0.0f32;
+    for v in 0..256 {
+        let c = hists[0][v] + hists[1][v] + hists[2][v] + hists[3][v];
+        if c > 1 {
+            sum += c as f32 * log2_approx(c);
+        }
+    }
     n as f32 * log2_approx(n.max(1)) - sum
 }
 
-/// Filters `cur` with the entropy choice (see [`Filter::Entropy`]).
-pub(crate) fn apply_min_entropy(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
-    let mut best = (f32::INFINITY, Filter::None);
+/// Filters `cur` with the entropy choice (see [`Filter::Entropy`]): each
+/// candidate is filtered into `scratch` (vectorised) and its histogram taken;
+/// the winner ends in `out`. Both buffers are `cur.len() + 1` long.
+pub(crate) fn apply_min_entropy(
+    cur: &[u8],
+    prev: &[u8],
+    bpp: usize,
+    out: &mut [u8],
+    scratch: &mut [u8],
+) {
+    let mut best = f32::INFINITY;
     for kind in [
         Filter::None,
         Filter::Sub,
@@ -260,12 +250,13 @@ pub(crate) fn apply_min_entropy(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [
         Filter::Average,
         Filter::Paeth,
     ] {
-        let e = residual_entropy(kind, cur, prev, bpp);
-        if e < best.0 {
-            best = (e, kind);
+        apply(kind, cur, prev, bpp, scratch);
+        let e = entropy(&scratch[1..]);
+        if e < best {
+            best = e;
+            out.copy_from_slice(scratch);
         }
     }
-    apply(best.1, cur, prev, bpp, out);
 }
 
 /// Filters `cur` with the adaptive choice: costs every filter without
@@ -432,8 +423,8 @@ mod tests {
         };
         for (len, spread) in [(1, 1), (7, 3), (300, 4), (3000, 40), (3000, 256)] {
             let (cur, prev) = (rnd(len, spread), rnd(len, spread));
-            let mut out = vec![0; len + 1];
-            apply_min_entropy(&cur, &prev, 3, &mut out);
+            let (mut out, mut scratch) = (vec![0; len + 1], vec![0; len + 1]);
+            apply_min_entropy(&cur, &prev, 3, &mut out, &mut scratch);
             assert_eq!(unfilter(&out, &prev, 3), cur);
             let best = Filter::ROW_FILTERS
                 .iter()

@@ -265,6 +265,8 @@ pub struct StreamingWriter<S: Sink> {
     cur_len: usize,
     /// The filter type byte and the filtered row.
     filtered: Vec<u8>,
+    /// Room for trial filters when choosing by entropy.
+    scratch: Vec<u8>,
     rows: u32,
     poisoned: bool,
     /// Chunks owed after the image data.
@@ -321,6 +323,7 @@ impl<S: Sink> StreamingWriter<S> {
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
+            scratch: zeroed(if filter == Filter::Entropy { n + 1 } else { 0 })?,
             geo,
             filter,
             idat_size,
@@ -529,7 +532,13 @@ impl<S: Sink> StreamingWriter<S> {
                 self.zlib.write(&self.filtered);
             }
             Filter::Entropy => {
-                filter::apply_min_entropy(row, &self.prev, bpp, &mut self.filtered);
+                filter::apply_min_entropy(
+                    row,
+                    &self.prev,
+                    bpp,
+                    &mut self.filtered,
+                    &mut self.scratch,
+                );
                 self.zlib.write(&self.filtered);
             }
             Filter::Sub => {
