@@ -223,8 +223,9 @@ fn entropy(residuals: &[u8]) -> f32 {
     }
     let n = residuals.len() as u32;
     let mut sum = 0.0f32;
-    for v in 0..256 {
-        let c = hists[0][v] + hists[1][v] + hists[2][v] + hists[3][v];
+    let [h0, h1, h2, h3] = &hists;
+    for (((&a, &b), &c), &d) in h0.iter().zip(h1).zip(h2).zip(h3) {
+        let c = a + b + c + d;
         if c > 1 {
             sum += c as f32 * log2_approx(c);
         }
