@@ -1,0 +1,407 @@
+//! Helpers shared by the integration tests: a deterministic PRNG, the list of
+//! valid formats, row generators, and decoding through the `png` and `image`
+//! crates (decoders this crate did not write).
+
+#![allow(dead_code)]
+
+use std::io::Cursor;
+
+use pngstream::{BitDepth, ColorType, Compression, Filter, Options, StreamingWriter};
+
+/// xorshift64*: small, deterministic, good enough for test data.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        // Never zero, and decorrelate nearby seeds.
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn range(&mut self, lo: usize, hi_inclusive: usize) -> usize {
+        lo + self.below(hi_inclusive - lo + 1)
+    }
+
+    pub fn byte(&mut self) -> u8 {
+        (self.next_u64() >> 56) as u8
+    }
+
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0; n];
+        self.fill(&mut v);
+        v
+    }
+}
+
+/// A colour type with a bit depth PNG allows for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Format {
+    pub color: ColorType,
+    pub depth: BitDepth,
+}
+
+impl Format {
+    pub fn bits_per_pixel(self) -> usize {
+        self.color.channels() as usize * self.depth.bits() as usize
+    }
+
+    pub fn row_bytes(self, width: u32) -> usize {
+        (width as usize * self.bits_per_pixel()).div_ceil(8)
+    }
+
+    pub fn name(self) -> String {
+        format!("{}/{}", self.color, self.depth.bits())
+    }
+}
+
+/// Every valid colour type × bit depth (15 of them).
+pub fn all_formats() -> Vec<Format> {
+    let mut v = Vec::new();
+    for color in ColorType::ALL {
+        for depth in BitDepth::ALL {
+            if color.allows(depth) {
+                v.push(Format { color, depth });
+            }
+        }
+    }
+    assert_eq!(v.len(), 15, "grey 5 + RGB 2 + indexed 4 + GA 2 + RGBA 2");
+    v
+}
+
+/// Zeroes the unused low bits of the last byte of a packed row.
+pub fn mask_padding(row: &mut [u8], width: u32, fmt: Format) {
+    let bits = width as usize * fmt.bits_per_pixel();
+    let used = bits % 8;
+    if used != 0 {
+        let last = row.len() - 1;
+        row[last] &= 0xFFu8 << (8 - used);
+    }
+}
+
+/// Makes every palette index of a packed indexed row smaller than `entries`.
+pub fn clamp_indices(row: &mut [u8], width: u32, depth: BitDepth, entries: usize) {
+    let d = depth.bits() as usize;
+    for x in 0..width as usize {
+        let v = get_sample(row, x, d);
+        set_sample(row, x, d, v % entries as u32);
+    }
+}
+
+/// Sample `i` of a packed row at `d` bits per sample (d ≤ 8 or d = 16).
+pub fn get_sample(row: &[u8], i: usize, d: usize) -> u32 {
+    match d {
+        16 => u16::from_be_bytes([row[2 * i], row[2 * i + 1]]) as u32,
+        8 => row[i] as u32,
+        _ => {
+            let bit = i * d;
+            let shift = 8 - d - bit % 8;
+            ((row[bit / 8] >> shift) as u32) & ((1 << d) - 1)
+        }
+    }
+}
+
+pub fn set_sample(row: &mut [u8], i: usize, d: usize, v: u32) {
+    match d {
+        16 => row[2 * i..2 * i + 2].copy_from_slice(&(v as u16).to_be_bytes()),
+        8 => row[i] = v as u8,
+        _ => {
+            let bit = i * d;
+            let shift = 8 - d - bit % 8;
+            let mask = (((1u32 << d) - 1) as u8) << shift;
+            row[bit / 8] = (row[bit / 8] & !mask) | (((v as u8) << shift) & mask);
+        }
+    }
+}
+
+/// What a row of test data looks like.
+#[derive(Clone, Copy, Debug)]
+pub enum Pattern {
+    Random,
+    Gradient,
+    Constant,
+    /// The same bytes as the row before (random for the first row).
+    Repeat,
+    /// A short random motif repeated along the row.
+    Motif,
+}
+
+pub const PATTERNS: [Pattern; 5] = [
+    Pattern::Random,
+    Pattern::Gradient,
+    Pattern::Constant,
+    Pattern::Repeat,
+    Pattern::Motif,
+];
+
+/// Fills `row` (one packed row) following `pattern`; `prev` is the row above.
+pub fn fill_row(
+    rng: &mut Rng,
+    pattern: Pattern,
+    y: usize,
+    prev: Option<&[u8]>,
+    row: &mut [u8],
+    width: u32,
+    fmt: Format,
+) {
+    match pattern {
+        Pattern::Random => rng.fill(row),
+        Pattern::Gradient => {
+            // Per sample: a ramp in x and y, in the sample's own width.
+            let d = fmt.depth.bits() as usize;
+            let ch = fmt.color.channels() as usize;
+            let max = (1u32 << d) - 1;
+            for x in 0..width as usize {
+                for c in 0..ch {
+                    let v = ((x * (c + 1) * 3 + y * 5) as u32).wrapping_mul(if d == 16 {
+                        257
+                    } else {
+                        1
+                    });
+                    set_sample(row, x * ch + c, d, v & max);
+                }
+            }
+        }
+        Pattern::Constant => {
+            let b = rng.byte();
+            row.fill(b);
+        }
+        Pattern::Repeat => match prev {
+            Some(p) => row.copy_from_slice(p),
+            None => rng.fill(row),
+        },
+        Pattern::Motif => {
+            let k = rng.range(1, 11);
+            let motif = rng.bytes(k);
+            for (i, b) in row.iter_mut().enumerate() {
+                *b = motif[i % k];
+            }
+        }
+    }
+    mask_padding(row, width, fmt);
+}
+
+/// `height` rows of `fmt`, patterns chosen from `seed`, concatenated.
+pub fn make_image(rng: &mut Rng, width: u32, height: u32, fmt: Format) -> Vec<u8> {
+    let n = fmt.row_bytes(width);
+    let mut img = vec![0u8; n * height as usize];
+    for y in 0..height as usize {
+        let pattern = PATTERNS[rng.below(PATTERNS.len())];
+        let (done, rest) = img.split_at_mut(y * n);
+        let prev = if y > 0 {
+            Some(&done[(y - 1) * n..])
+        } else {
+            None
+        };
+        fill_row(rng, pattern, y, prev, &mut rest[..n], width, fmt);
+    }
+    img
+}
+
+/// A palette of `entries` random colours.
+pub fn random_palette(rng: &mut Rng, entries: usize) -> Vec<u8> {
+    rng.bytes(3 * entries)
+}
+
+/// What the `png` crate found in a file, with rows raw (no transformations).
+#[derive(Debug)]
+pub struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub color_code: u8,
+    pub bits: u8,
+    pub interlaced: bool,
+    pub palette: Option<Vec<u8>>,
+    pub trns: Option<Vec<u8>>,
+    /// Packed rows back to back.
+    pub data: Vec<u8>,
+}
+
+/// Decodes with the `png` crate, [`png::Transformations::IDENTITY`]: sub-byte
+/// and 16-bit samples come back as stored in the file.
+pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
+    let mut dec = png::Decoder::new(Cursor::new(bytes));
+    dec.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = dec.read_info()?;
+    let size = reader
+        .output_buffer_size()
+        .expect("image too large for this test");
+    let mut data = vec![0u8; size];
+    let out = reader.next_frame(&mut data)?;
+    reader.finish()?;
+    let info = reader.info();
+    assert_eq!(
+        out.color_type, info.color_type,
+        "IDENTITY keeps colour type"
+    );
+    assert_eq!(out.bit_depth, info.bit_depth, "IDENTITY keeps bit depth");
+    Ok(Decoded {
+        width: info.width,
+        height: info.height,
+        color_code: info.color_type as u8,
+        bits: info.bit_depth as u8,
+        interlaced: info.interlaced,
+        palette: info.palette.as_ref().map(|p| p.to_vec()),
+        trns: info.trns.as_ref().map(|t| t.to_vec()),
+        data,
+    })
+}
+
+/// Everything one encode needs.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub width: u32,
+    pub height: u32,
+    pub fmt: Format,
+    pub filter: Filter,
+    pub level: Compression,
+    pub palette: Option<Vec<u8>>,
+    pub trns: Option<Vec<u8>>,
+    pub idat: Option<u32>,
+}
+
+impl Case {
+    pub fn options(&self) -> Options {
+        let mut o = Options::new(self.width, self.height, self.fmt.color)
+            .bit_depth(self.fmt.depth)
+            .filter(self.filter)
+            .compression(self.level);
+        if let Some(p) = &self.palette {
+            o = o.palette(p);
+        }
+        if let Some(t) = &self.trns {
+            o = o.transparency(t);
+        }
+        if let Some(n) = self.idat {
+            o = o.idat_chunk_size(n);
+        }
+        o
+    }
+}
+
+/// Encodes `img` row by row with `write_row`.
+pub fn encode_rows(case: &Case, img: &[u8]) -> Vec<u8> {
+    let mut w = StreamingWriter::with_options(Vec::new(), &case.options())
+        .unwrap_or_else(|e| panic!("{case:?}: {e}"));
+    let n = case.fmt.row_bytes(case.width);
+    assert_eq!(w.row_bytes(), n, "{case:?}");
+    for row in img.chunks(n) {
+        w.write_row(row).unwrap_or_else(|e| panic!("{case:?}: {e}"));
+    }
+    w.finish().unwrap_or_else(|e| panic!("{case:?}: {e}"))
+}
+
+/// Decodes `png` with the `png` crate and checks it is exactly `case` with
+/// pixel data `img`.
+pub fn check_png(png_bytes: &[u8], case: &Case, img: &[u8]) {
+    let d = decode_png(png_bytes).unwrap_or_else(|e| panic!("png crate rejects {case:?}: {e}"));
+    assert_eq!((d.width, d.height), (case.width, case.height), "{case:?}");
+    assert_eq!(d.color_code, case.fmt.color.code(), "{case:?}");
+    assert_eq!(d.bits, case.fmt.depth.bits(), "{case:?}");
+    assert!(!d.interlaced, "{case:?}");
+    assert_eq!(d.palette, case.palette, "palette of {case:?}");
+    let want_trns = case
+        .trns
+        .as_ref()
+        .map(|t| png_crate_trns(t, case.fmt.color, case.fmt.depth));
+    assert_eq!(
+        d.trns, want_trns,
+        "tRNS (as the png crate reports it) of {case:?}"
+    );
+    // The chunks themselves, byte for byte.
+    let chunks = raw_chunks(png_bytes);
+    let find = |kind: &[u8; 4]| chunks.iter().find(|c| &c.0 == kind).map(|c| c.1.clone());
+    assert_eq!(find(b"PLTE"), case.palette, "PLTE chunk of {case:?}");
+    assert_eq!(find(b"tRNS"), case.trns, "tRNS chunk of {case:?}");
+    if d.data != img {
+        let n = case.fmt.row_bytes(case.width);
+        let i = d.data.iter().zip(img).position(|(a, b)| a != b);
+        panic!(
+            "pixel data differs for {case:?}: {} vs {} bytes, first difference at byte {i:?} (row {:?})",
+            d.data.len(),
+            img.len(),
+            i.map(|i| i / n)
+        );
+    }
+}
+
+/// The `png` crate keeps greyscale and RGB tRNS samples of images below 16
+/// bits as one byte per sample (the low byte); indexed tRNS as it is.
+pub fn png_crate_trns(trns: &[u8], color: ColorType, depth: BitDepth) -> Vec<u8> {
+    match color {
+        ColorType::Grayscale | ColorType::Rgb if depth != BitDepth::Sixteen => {
+            trns.chunks(2).map(|s| s[1]).collect()
+        }
+        _ => trns.to_vec(),
+    }
+}
+
+/// Every chunk of a PNG file as (type, data), without checking anything.
+pub fn raw_chunks(bytes: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut pos = 8;
+    let mut out = Vec::new();
+    while pos + 12 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
+        out.push((kind, bytes[pos + 8..pos + 8 + len].to_vec()));
+        pos += 12 + len;
+    }
+    out
+}
+
+/// Checks the file's chunk layout: signature, IHDR first, IEND last, CRCs
+/// (with `crc32fast`), IDATs contiguous and none larger than `max_idat`.
+/// Returns the number of IDAT chunks.
+pub fn check_chunks(bytes: &[u8], max_idat: u32) -> usize {
+    assert_eq!(&bytes[..8], &pngstream::SIGNATURE);
+    let mut pos = 8;
+    let mut kinds = Vec::new();
+    let mut idats = 0;
+    while pos < bytes.len() {
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
+        let data = &bytes[pos + 8..pos + 8 + len];
+        let crc = u32::from_be_bytes(bytes[pos + 8 + len..pos + 12 + len].try_into().unwrap());
+        let mut h = crc32fast::Hasher::new();
+        h.update(&kind);
+        h.update(data);
+        assert_eq!(
+            h.finalize(),
+            crc,
+            "CRC of {}",
+            String::from_utf8_lossy(&kind)
+        );
+        if &kind == b"IDAT" {
+            idats += 1;
+            assert!(len as u32 <= max_idat, "IDAT of {len} > {max_idat}");
+        }
+        kinds.push(kind);
+        pos += 12 + len;
+    }
+    assert_eq!(pos, bytes.len());
+    assert_eq!(kinds.first(), Some(b"IHDR"));
+    assert_eq!(kinds.last(), Some(b"IEND"));
+    let first = kinds.iter().position(|k| k == b"IDAT").expect("no IDAT");
+    let last = kinds.iter().rposition(|k| k == b"IDAT").unwrap();
+    assert!(kinds[first..=last].iter().all(|k| k == b"IDAT"));
+    idats
+}

@@ -1,0 +1,1177 @@
+//! Every error the writer reports: the exact variant and its fields, the
+//! `Display` text, `source()`, poisoning after an error, failing sinks at
+//! every byte position, and file sinks.
+
+mod common;
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::error::Error as _;
+use std::fmt;
+use std::rc::Rc;
+
+use common::{Case, Format, Rng, decode_png, make_image};
+use pngstream::{
+    BitDepth, ColorType, Compression, Error, Filter, IoSink, MAX_DIMENSION, Options, Sink,
+    StreamingWriter, encode,
+};
+
+const IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+
+/// A sink whose bytes stay readable while the writer holds it.
+#[derive(Clone, Debug, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl Shared {
+    fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+    fn bytes(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+}
+
+impl Sink for Shared {
+    type Error = Infallible;
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), Infallible> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(())
+    }
+}
+
+/// The error returned by the writer for these options, checking that the
+/// sink received nothing and that `encode` reports the same.
+fn options_error(o: &Options) -> Error<Infallible> {
+    let sink = Shared::default();
+    let e = match StreamingWriter::with_options(sink.clone(), o) {
+        Ok(_) => panic!("options accepted: {o:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(sink.len(), 0, "bytes written before {e:?}");
+    let e2 = encode(o, &[]).expect_err("encode accepted invalid options");
+    assert_eq!(format!("{e:?}"), format!("{e2:?}"));
+    e
+}
+
+fn rgb(w: u32, h: u32) -> Options {
+    Options::new(w, h, ColorType::Rgb)
+}
+
+fn indexed(depth: BitDepth, entries: usize) -> Options {
+    Options::new(4, 4, ColorType::Indexed)
+        .bit_depth(depth)
+        .palette(&vec![7u8; 3 * entries])
+}
+
+// ---------------------------------------------------------------- options
+
+#[test]
+fn zero_width() {
+    let e = options_error(&rgb(0, 5));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidDimensions {
+                width: 0,
+                height: 5
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("0x5"), "{e}");
+}
+
+#[test]
+fn zero_height() {
+    let e = options_error(&rgb(5, 0));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidDimensions {
+                width: 5,
+                height: 0
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn dimensions_over_max() {
+    let too_big = 1u32 << 31;
+    assert_eq!(MAX_DIMENSION, too_big - 1);
+    let e = options_error(&Options::new(too_big, 1, ColorType::Grayscale).filter(Filter::None));
+    assert!(
+        matches!(e, Error::InvalidDimensions { width, height: 1 } if width == too_big),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("2147483648x1"), "{e}");
+    let e = options_error(&Options::new(1, too_big, ColorType::Grayscale));
+    assert!(
+        matches!(e, Error::InvalidDimensions { width: 1, height } if height == too_big),
+        "{e:?}"
+    );
+    let e = options_error(&Options::new(u32::MAX, u32::MAX, ColorType::Rgba));
+    assert!(matches!(e, Error::InvalidDimensions { .. }), "{e:?}");
+}
+
+#[test]
+fn max_dimensions_are_accepted() {
+    // 2^31 − 1 wide: the options are valid. The writer may keep row-sized
+    // buffers (a row is 256 MiB here), so running out of memory is the only
+    // other acceptable answer.
+    let o = Options::new(MAX_DIMENSION, 1, ColorType::Grayscale)
+        .bit_depth(BitDepth::One)
+        .filter(Filter::None);
+    assert_eq!(o.row_bytes(), Some((MAX_DIMENSION as usize).div_ceil(8)));
+    match StreamingWriter::with_options(Vec::new(), &o) {
+        Ok(w) => assert_eq!(w.row_bytes(), (MAX_DIMENSION as usize).div_ceil(8)),
+        Err(Error::OutOfMemory { .. }) => {}
+        Err(e) => panic!("{e:?}"),
+    }
+    // 2^31 − 1 tall, one pixel wide: write a few rows, then stop.
+    let o = Options::new(1, MAX_DIMENSION, ColorType::Grayscale);
+    let mut w = StreamingWriter::with_options(Vec::new(), &o).unwrap();
+    assert_eq!(w.height(), MAX_DIMENSION);
+    for _ in 0..10 {
+        w.write_row(&[1]).unwrap();
+    }
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(e, Error::MissingRows { written: 10, height } if height == MAX_DIMENSION),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn invalid_color_depth_combinations() {
+    let mut invalid = 0;
+    for color in ColorType::ALL {
+        for depth in BitDepth::ALL {
+            let mut o = Options::new(3, 3, color).bit_depth(depth);
+            if color == ColorType::Indexed {
+                o = o.palette(&[0; 6]);
+            }
+            let r = StreamingWriter::with_options(Vec::new(), &o);
+            if color.allows(depth) {
+                assert!(r.is_ok(), "{color:?} {depth:?} refused");
+            } else {
+                invalid += 1;
+                let e = r.err().unwrap();
+                assert!(
+                    matches!(e, Error::InvalidBitDepth { color: c, depth: d } if c == color && d == depth),
+                    "{color:?} {depth:?}: {e:?}"
+                );
+                assert!(
+                    e.to_string()
+                        .contains(&format!("bit depth {}", depth.bits())),
+                    "{e}"
+                );
+            }
+        }
+    }
+    // Greyscale allows all 5, indexed 4, the other three 2 each.
+    assert_eq!(invalid, 25 - 15);
+    // The ones named in PNG's table, spelled out.
+    for (color, depth) in [
+        (ColorType::Rgb, BitDepth::Four),
+        (ColorType::Rgb, BitDepth::One),
+        (ColorType::Indexed, BitDepth::Sixteen),
+        (ColorType::GrayscaleAlpha, BitDepth::One),
+        (ColorType::GrayscaleAlpha, BitDepth::Four),
+        (ColorType::Rgba, BitDepth::Two),
+    ] {
+        assert!(!color.allows(depth));
+        let e = options_error(&Options::new(2, 2, color).bit_depth(depth).palette(&[0; 3]));
+        assert!(matches!(e, Error::InvalidBitDepth { .. }), "{e:?}");
+    }
+    let e = options_error(&rgb(2, 2).bit_depth(BitDepth::Four));
+    assert_eq!(e.to_string(), "RGB images cannot have bit depth 4");
+}
+
+#[test]
+fn missing_palette() {
+    for depth in [
+        BitDepth::One,
+        BitDepth::Two,
+        BitDepth::Four,
+        BitDepth::Eight,
+    ] {
+        let e = options_error(&Options::new(4, 4, ColorType::Indexed).bit_depth(depth));
+        assert!(matches!(e, Error::MissingPalette), "{e:?}");
+    }
+    // Also when a tRNS is given: the palette is what is missing.
+    let e = options_error(&Options::new(4, 4, ColorType::Indexed).transparency(&[1]));
+    assert!(matches!(e, Error::MissingPalette), "{e:?}");
+}
+
+#[test]
+fn empty_palette() {
+    let e = options_error(&Options::new(4, 4, ColorType::Indexed).palette(&[]));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidPalette {
+                len: 0,
+                max_entries: 256
+            }
+        ),
+        "{e:?}"
+    );
+    let e = options_error(&rgb(4, 4).palette(&[]));
+    assert!(matches!(e, Error::InvalidPalette { len: 0, .. }), "{e:?}");
+}
+
+#[test]
+fn palette_length_not_multiple_of_3() {
+    for len in [1usize, 2, 4, 5, 7, 767] {
+        let e = options_error(&Options::new(4, 4, ColorType::Indexed).palette(&vec![0; len]));
+        assert!(
+            matches!(e, Error::InvalidPalette { len: l, max_entries: 256 } if l == len),
+            "{len}: {e:?}"
+        );
+        let e = options_error(&Options::new(4, 4, ColorType::Rgba).palette(&vec![0; len]));
+        assert!(
+            matches!(e, Error::InvalidPalette { len: l, .. } if l == len),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn palette_larger_than_bit_depth_allows() {
+    for (depth, max) in [
+        (BitDepth::One, 2usize),
+        (BitDepth::Two, 4),
+        (BitDepth::Four, 16),
+        (BitDepth::Eight, 256),
+    ] {
+        // Exactly 2^depth entries is fine, one more is not.
+        StreamingWriter::with_options(Vec::new(), &indexed(depth, max)).unwrap();
+        let e = options_error(&indexed(depth, max + 1));
+        assert!(
+            matches!(e, Error::InvalidPalette { len, max_entries } if len == 3 * (max + 1) && max_entries == max),
+            "{depth:?}: {e:?}"
+        );
+    }
+    let e = options_error(&indexed(BitDepth::One, 3));
+    assert_eq!(
+        e.to_string(),
+        "palette of 9 bytes is invalid: expected 1 to 2 RGB entries (3 bytes each)"
+    );
+}
+
+#[test]
+fn palette_over_256_entries() {
+    let e = options_error(&indexed(BitDepth::Eight, 257));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidPalette {
+                len: 771,
+                max_entries: 256
+            }
+        ),
+        "{e:?}"
+    );
+    for color in [ColorType::Rgb, ColorType::Rgba] {
+        StreamingWriter::with_options(Vec::new(), &Options::new(2, 2, color).palette(&[1; 768]))
+            .unwrap();
+        let e = options_error(&Options::new(2, 2, color).palette(&[1; 771]));
+        assert!(
+            matches!(
+                e,
+                Error::InvalidPalette {
+                    len: 771,
+                    max_entries: 256
+                }
+            ),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn palette_on_greyscale() {
+    for color in [ColorType::Grayscale, ColorType::GrayscaleAlpha] {
+        let e = options_error(&Options::new(2, 2, color).palette(&[1, 2, 3]));
+        assert!(
+            matches!(e, Error::PaletteNotAllowed { color: c } if c == color),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("cannot have a palette"), "{e}");
+    }
+}
+
+#[test]
+fn transparency_wrong_length() {
+    let cases: Vec<(Options, usize)> = vec![
+        // Indexed: 1..=entries bytes.
+        (indexed(BitDepth::Eight, 3).transparency(&[]), 0),
+        (indexed(BitDepth::Eight, 3).transparency(&[1, 2, 3, 4]), 4),
+        (indexed(BitDepth::Two, 4).transparency(&[0; 5]), 5),
+        // Greyscale: 2 bytes.
+        (
+            Options::new(2, 2, ColorType::Grayscale).transparency(&[]),
+            0,
+        ),
+        (
+            Options::new(2, 2, ColorType::Grayscale).transparency(&[0]),
+            1,
+        ),
+        (
+            Options::new(2, 2, ColorType::Grayscale).transparency(&[0; 3]),
+            3,
+        ),
+        (
+            Options::new(2, 2, ColorType::Grayscale).transparency(&[0; 6]),
+            6,
+        ),
+        // RGB: 6 bytes.
+        (rgb(2, 2).transparency(&[0; 2]), 2),
+        (rgb(2, 2).transparency(&[0; 5]), 5),
+        (rgb(2, 2).transparency(&[0; 7]), 7),
+        (
+            rgb(2, 2).bit_depth(BitDepth::Sixteen).transparency(&[0; 8]),
+            8,
+        ),
+    ];
+    for (o, len) in cases {
+        let e = options_error(&o);
+        assert!(
+            matches!(e, Error::InvalidTransparency { len: l, .. } if l == len),
+            "{o:?}: {e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains(&format!("transparency data of {len} bytes")),
+            "{e}"
+        );
+    }
+    // The valid lengths, for contrast.
+    for o in [
+        indexed(BitDepth::Eight, 3).transparency(&[1]),
+        indexed(BitDepth::Eight, 3).transparency(&[1, 2, 3]),
+        Options::new(2, 2, ColorType::Grayscale).transparency(&[0, 9]),
+        rgb(2, 2).transparency(&[0, 1, 0, 2, 0, 3]),
+    ] {
+        StreamingWriter::with_options(Vec::new(), &o).unwrap();
+    }
+}
+
+#[test]
+fn transparency_on_alpha_types() {
+    for color in [ColorType::GrayscaleAlpha, ColorType::Rgba] {
+        for depth in [BitDepth::Eight, BitDepth::Sixteen] {
+            for t in [&[0u8, 0][..], &[0; 6]] {
+                let e = options_error(&Options::new(2, 2, color).bit_depth(depth).transparency(t));
+                assert!(
+                    matches!(e, Error::TransparencyNotAllowed { color: c } if c == color),
+                    "{e:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn transparency_sample_out_of_range() {
+    let grey = |d| Options::new(2, 2, ColorType::Grayscale).bit_depth(d);
+    for (depth, max) in [
+        (BitDepth::One, 1u16),
+        (BitDepth::Two, 3),
+        (BitDepth::Four, 15),
+        (BitDepth::Eight, 255),
+    ] {
+        StreamingWriter::with_options(Vec::new(), &grey(depth).transparency(&max.to_be_bytes()))
+            .unwrap();
+        let e = options_error(&grey(depth).transparency(&(max + 1).to_be_bytes()));
+        assert!(
+            matches!(e, Error::InvalidTransparency { len: 2, .. }),
+            "{depth:?}: {e:?}"
+        );
+        let e = options_error(&grey(depth).transparency(&[0xFF, 0xFF]));
+        assert!(
+            matches!(e, Error::InvalidTransparency { len: 2, .. }),
+            "{e:?}"
+        );
+    }
+    StreamingWriter::with_options(
+        Vec::new(),
+        &grey(BitDepth::Sixteen).transparency(&[0xFF, 0xFF]),
+    )
+    .unwrap();
+    // RGB 8-bit: each of the three samples is checked.
+    for i in 0..3 {
+        let mut t = [0u8; 6];
+        t[2 * i] = 1; // 256
+        let e = options_error(&rgb(2, 2).transparency(&t));
+        assert!(
+            matches!(e, Error::InvalidTransparency { len: 6, .. }),
+            "{e:?}"
+        );
+    }
+    StreamingWriter::with_options(
+        Vec::new(),
+        &rgb(2, 2)
+            .bit_depth(BitDepth::Sixteen)
+            .transparency(&[0xFF; 6]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn idat_chunk_size_out_of_range() {
+    for size in [0u32, 1 << 31, u32::MAX] {
+        let e = options_error(&rgb(2, 2).idat_chunk_size(size));
+        assert!(
+            matches!(e, Error::InvalidChunkSize { size: s } if s == size),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(&size.to_string()), "{e}");
+    }
+    for size in [1u32, MAX_DIMENSION] {
+        StreamingWriter::with_options(Vec::new(), &rgb(2, 2).idat_chunk_size(size)).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------- rows
+
+fn writer(o: &Options) -> (StreamingWriter<Shared>, Shared) {
+    let sink = Shared::default();
+    (
+        StreamingWriter::with_options(sink.clone(), o).unwrap(),
+        sink,
+    )
+}
+
+#[test]
+fn wrong_row_length() {
+    let (mut w, _) = writer(&rgb(4, 6));
+    for _ in 0..3 {
+        w.write_row(&[0; 12]).unwrap();
+    }
+    let e = w.write_row(&[0; 11]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongRowLength {
+                row: 3,
+                len: 11,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "row 3 has 11 bytes, expected 12");
+    for len in [0usize, 13, 24] {
+        let (mut w, _) = writer(&rgb(4, 6));
+        let e = w.write_row(&vec![0; len]).unwrap_err();
+        assert!(
+            matches!(e, Error::WrongRowLength { row: 0, len: l, expected: 12 } if l == len),
+            "{e:?}"
+        );
+    }
+    // Sub-byte rows: 5 pixels at 2 bits are 2 bytes.
+    let (mut w, _) = writer(&Options::new(5, 2, ColorType::Grayscale).bit_depth(BitDepth::Two));
+    let e = w.write_row(&[0; 1]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongRowLength {
+                row: 0,
+                len: 1,
+                expected: 2
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn too_many_rows_write_row() {
+    let (mut w, sink) = writer(&rgb(2, 3));
+    for _ in 0..3 {
+        w.write_row(&[0; 6]).unwrap();
+    }
+    let before = sink.len();
+    let e = w.write_row(&[0; 6]).unwrap_err();
+    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert_eq!(e.to_string(), "the image has only 3 rows");
+    assert_eq!(w.rows_written(), 3);
+    assert_eq!(sink.len(), before);
+}
+
+#[test]
+fn too_many_rows_write_bytes() {
+    // Too many bytes in one piece: refused before any is used.
+    let (mut w, _) = writer(&rgb(2, 3));
+    let e = w.write_bytes(&[0; 19]).unwrap_err();
+    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert_eq!(w.rows_written(), 0);
+    // After part of the image, the piece that goes one byte over.
+    let (mut w, _) = writer(&rgb(2, 3));
+    w.write_bytes(&[0; 7]).unwrap();
+    let e = w.write_bytes(&[0; 12]).unwrap_err();
+    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert_eq!(w.rows_written(), 1);
+    // The exact remainder is fine, and then nothing more, not even one byte.
+    let (mut w, _) = writer(&rgb(2, 3));
+    w.write_bytes(&[0; 7]).unwrap();
+    w.write_bytes(&[0; 11]).unwrap();
+    w.write_bytes(&[]).unwrap();
+    let e = w.write_bytes(&[0]).unwrap_err();
+    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+}
+
+#[test]
+fn finish_with_rows_missing() {
+    let (w, sink) = writer(&rgb(2, 5));
+    let headers = sink.len();
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::MissingRows {
+                written: 0,
+                height: 5
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(sink.len(), headers, "nothing more written");
+    let (mut w, sink) = writer(&rgb(2, 5));
+    w.write_row(&[1; 6]).unwrap();
+    w.write_row(&[2; 6]).unwrap();
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::MissingRows {
+                written: 2,
+                height: 5
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("after 2 of 5 rows"), "{e}");
+    assert!(!sink.bytes().ends_with(&IEND));
+}
+
+#[test]
+fn finish_with_incomplete_row() {
+    let (mut w, sink) = writer(&rgb(4, 2));
+    w.write_bytes(&[0; 12 + 5]).unwrap();
+    assert_eq!(w.rows_written(), 1);
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::IncompleteRow {
+                have: 5,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "a row was left incomplete: 5 of 12 bytes");
+    assert!(!sink.bytes().ends_with(&IEND));
+    // The last row incomplete, all others there.
+    let (mut w, _) = writer(&rgb(4, 2));
+    w.write_bytes(&[0; 23]).unwrap();
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::IncompleteRow {
+                have: 11,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn write_row_after_incomplete_write_bytes() {
+    let (mut w, _) = writer(&rgb(4, 3));
+    w.write_bytes(&[0; 3]).unwrap();
+    let e = w.write_row(&[0; 12]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::IncompleteRow {
+                have: 3,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn write_pixels_wrong_format() {
+    // Wrong N for the colour type.
+    let (mut w, _) = writer(&rgb(2, 2));
+    let e = w.write_pixels(&[[0u8; 4]; 2]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongPixelFormat {
+                given: "[u8; 4] pixels",
+                color: ColorType::Rgb,
+                depth: BitDepth::Eight
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "[u8; 4] pixels do not fit a RGB image of bit depth 8"
+    );
+    for (color, bad) in [
+        (ColorType::Rgba, 3usize),
+        (ColorType::Grayscale, 2),
+        (ColorType::GrayscaleAlpha, 1),
+        (ColorType::Rgb, 1),
+    ] {
+        let (mut w, _) = writer(&Options::new(2, 2, color));
+        let e = match bad {
+            1 => w.write_pixels(&[[0u8; 1]; 2]),
+            2 => w.write_pixels(&[[0u8; 2]; 2]),
+            _ => w.write_pixels(&[[0u8; 3]; 2]),
+        }
+        .unwrap_err();
+        assert!(
+            matches!(e, Error::WrongPixelFormat { color: c, .. } if c == color),
+            "{color:?} with [u8; {bad}]: {e:?}"
+        );
+    }
+    // Right N, but not 8 bits per sample.
+    let (mut w, _) = writer(&rgb(2, 2).bit_depth(BitDepth::Sixteen));
+    let e = w.write_pixels(&[[0u8; 3]; 4]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongPixelFormat {
+                color: ColorType::Rgb,
+                depth: BitDepth::Sixteen,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let (mut w, _) = writer(&Options::new(8, 2, ColorType::Grayscale).bit_depth(BitDepth::One));
+    let e = w.write_pixels(&[[0u8; 1]; 8]).unwrap_err();
+    assert!(matches!(e, Error::WrongPixelFormat { .. }), "{e:?}");
+    // Right format, wrong number of pixels.
+    let (mut w, _) = writer(&rgb(4, 2));
+    w.write_pixels(&[[0u8; 3]; 4]).unwrap();
+    let e = w.write_pixels(&[[0u8; 3]; 3]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongRowLength {
+                row: 1,
+                len: 9,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn write_row_u16_wrong_format() {
+    let (mut w, _) = writer(&rgb(2, 2));
+    let e = w.write_row_u16(&[0; 6]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongPixelFormat {
+                given: "u16 samples",
+                color: ColorType::Rgb,
+                depth: BitDepth::Eight
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().starts_with("u16 samples do not fit"), "{e}");
+    let (mut w, _) = writer(&rgb(2, 2).bit_depth(BitDepth::Sixteen));
+    let e = w.write_row_u16(&[0; 5]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::WrongRowLength {
+                row: 0,
+                len: 10,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+// ---------------------------------------------------------------- poisoning
+
+/// Ways to make a writer (RGB 8-bit, 4×4) fail.
+fn provoke(kind: usize, w: &mut StreamingWriter<Shared>) -> Error<Infallible> {
+    match kind {
+        0 => w.write_row(&[0; 11]).unwrap_err(),
+        1 => w.write_pixels(&[[0u8; 4]; 4]).unwrap_err(),
+        2 => w.write_row_u16(&[0; 6]).unwrap_err(),
+        3 => w.write_bytes(&[0; 49]).unwrap_err(),
+        4 => {
+            for _ in 0..4 {
+                w.write_row(&[0; 12]).unwrap();
+            }
+            w.write_row(&[0; 12]).unwrap_err()
+        }
+        5 => {
+            w.write_bytes(&[0; 5]).unwrap();
+            w.write_row(&[0; 12]).unwrap_err()
+        }
+        _ => w.write_pixels(&[[0u8; 3]; 5]).unwrap_err(),
+    }
+}
+const PROVOCATIONS: usize = 7;
+
+#[test]
+fn every_call_after_an_error_is_poisoned() {
+    let o = rgb(4, 4);
+    // Each later call, on a fresh writer poisoned by each kind of error.
+    type Call = fn(&mut StreamingWriter<Shared>) -> Result<(), Error<Infallible>>;
+    let calls: [(&str, Call); 6] = [
+        ("write_row", |w| w.write_row(&[0; 12])),
+        ("write_bytes", |w| w.write_bytes(&[0; 3])),
+        ("write_bytes empty", |w| w.write_bytes(&[])),
+        ("write_pixels", |w| w.write_pixels(&[[0u8; 3]; 4])),
+        ("write_row_u16", |w| w.write_row_u16(&[0; 6])),
+        ("finish", |w| {
+            let taken = std::mem::replace(w, writer(&rgb(1, 1)).0);
+            taken.finish().map(|_| ())
+        }),
+    ];
+    for kind in 0..PROVOCATIONS {
+        for (name, call) in calls {
+            let (mut w, sink) = writer(&o);
+            let first = provoke(kind, &mut w);
+            assert!(!matches!(first, Error::Poisoned), "{kind}: {first:?}");
+            let len = sink.len();
+            for _ in 0..2 {
+                let e = call(&mut w).unwrap_err();
+                assert!(
+                    matches!(e, Error::Poisoned),
+                    "after {first:?}, {name} gave {e:?}"
+                );
+                if name == "finish" {
+                    break;
+                }
+            }
+            assert_eq!(sink.len(), len, "{name} wrote after {first:?}");
+            assert_eq!(
+                Error::<Infallible>::Poisoned.to_string(),
+                "the writer stopped at an earlier error"
+            );
+        }
+    }
+}
+
+/// A poisoned writer must answer `Poisoned` even to a call that would itself
+/// be wrong (here: pixel arrays of the wrong size, `u16` samples for an 8-bit
+/// image), as the type's documentation promises for "every later call".
+#[test]
+fn poisoned_writer_answers_poisoned_to_wrong_calls_too() {
+    for kind in 0..PROVOCATIONS {
+        let (mut w, _) = writer(&rgb(4, 4));
+        let first = provoke(kind, &mut w);
+        let e = w.write_row_u16(&[0; 6]).unwrap_err();
+        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
+        let e = w.write_row(&[0; 5]).unwrap_err();
+        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
+        let e = w.write_bytes(&[0; 1000]).unwrap_err();
+        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
+        let e = w.write_pixels(&[[0u8; 4]; 4]).unwrap_err();
+        assert!(
+            matches!(e, Error::Poisoned),
+            "after {first:?}, write_pixels::<4> on the poisoned RGB writer gave {e:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- sinks
+
+/// The failing sink's own error.
+#[derive(Debug, PartialEq, Eq)]
+struct SinkFull {
+    at: usize,
+}
+
+impl fmt::Display for SinkFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sink full at byte {}", self.at)
+    }
+}
+
+impl std::error::Error for SinkFull {}
+
+/// Accepts `limit` bytes, then fails. With `partial`, the write that crosses
+/// the limit stores the bytes that fit first (as `io::Write::write_all` on a
+/// full disk would); otherwise it stores nothing of that write.
+#[derive(Debug)]
+struct FailAfter {
+    limit: usize,
+    partial: bool,
+    accepted: Rc<RefCell<Vec<u8>>>,
+    fail_flush: bool,
+}
+
+impl FailAfter {
+    fn new(limit: usize, partial: bool) -> FailAfter {
+        FailAfter {
+            limit,
+            partial,
+            accepted: Rc::default(),
+            fail_flush: false,
+        }
+    }
+}
+
+impl Sink for FailAfter {
+    type Error = SinkFull;
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), SinkFull> {
+        let mut acc = self.accepted.borrow_mut();
+        let room = self.limit - acc.len();
+        if buf.len() <= room {
+            acc.extend_from_slice(buf);
+            return Ok(());
+        }
+        if self.partial {
+            acc.extend_from_slice(&buf[..room]);
+        }
+        Err(SinkFull { at: self.limit })
+    }
+    fn flush(&mut self) -> Result<(), SinkFull> {
+        if self.fail_flush {
+            Err(SinkFull { at: usize::MAX })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn sink_error_display_and_source() {
+    let e: Error<SinkFull> = Error::Sink(SinkFull { at: 7 });
+    assert_eq!(e.to_string(), "the sink failed: sink full at byte 7");
+    let src = e.source().expect("Sink error has a source");
+    assert_eq!(src.downcast_ref::<SinkFull>(), Some(&SinkFull { at: 7 }));
+    // Other errors have none.
+    let e: Error<SinkFull> = Error::MissingRows {
+        written: 1,
+        height: 2,
+    };
+    assert!(e.source().is_none());
+    let e: Error<SinkFull> = Error::Poisoned;
+    assert!(e.source().is_none());
+}
+
+/// Encodes `img` into a sink failing after `limit` bytes. Returns the result
+/// and the bytes the sink accepted; after a row error, checks the writer is
+/// poisoned and quiet.
+fn encode_into_failing(
+    c: &Case,
+    img: &[u8],
+    limit: usize,
+    partial: bool,
+) -> (Result<(), Error<SinkFull>>, Vec<u8>) {
+    let sink = FailAfter::new(limit, partial);
+    let accepted = sink.accepted.clone();
+    let result = (|| {
+        let mut w = StreamingWriter::with_options(sink, &c.options())?;
+        for row in img.chunks(c.fmt.row_bytes(c.width)) {
+            if let Err(e) = w.write_row(row) {
+                let len = accepted.borrow().len();
+                let again = w.write_row(row).unwrap_err();
+                assert!(matches!(again, Error::Poisoned), "{again:?}");
+                assert!(matches!(w.finish(), Err(Error::Poisoned)));
+                assert_eq!(accepted.borrow().len(), len, "bytes after the error");
+                return Err(e);
+            }
+        }
+        w.finish().map(|_| ())
+    })();
+    let bytes = accepted.borrow().clone();
+    (result, bytes)
+}
+
+/// A 40×30 RGB image at three levels and IDAT sizes, and an 8×6 one with
+/// 1-byte IDAT chunks, into sinks failing after every possible byte count.
+#[test]
+fn failing_sink_at_every_byte() {
+    let fmt = Format {
+        color: ColorType::Rgb,
+        depth: BitDepth::Eight,
+    };
+    let mut rng = Rng::new(99);
+    let mut runs = 0;
+    for (w, h, level, idat) in [
+        (40, 30, Compression::Stored, Some(7u32)),
+        (40, 30, Compression::Fast, Some(100)),
+        (40, 30, Compression::Best, None),
+        (8, 6, Compression::Default, Some(1)),
+    ] {
+        let img = make_image(&mut rng, w, h, fmt);
+        let c = Case {
+            width: w,
+            height: h,
+            fmt,
+            filter: Filter::Adaptive,
+            level,
+            palette: None,
+            trns: None,
+            idat,
+        };
+        let full = common::encode_rows(&c, &img);
+        common::check_png(&full, &c, &img);
+        for partial in [true, false] {
+            for limit in 0..=full.len() + 1 {
+                let (r, bytes) = encode_into_failing(&c, &img, limit, partial);
+                runs += 1;
+                assert!(
+                    full.starts_with(&bytes),
+                    "{level:?} limit {limit}: not a prefix"
+                );
+                if limit >= full.len() {
+                    r.unwrap_or_else(|e| panic!("{level:?} limit {limit}: {e:?}"));
+                    assert_eq!(bytes, full);
+                    common::check_png(&bytes, &c, &img);
+                } else {
+                    match r {
+                        Err(Error::Sink(SinkFull { at })) => assert_eq!(at, limit),
+                        other => panic!("{level:?} limit {limit}: {other:?}"),
+                    }
+                    assert!(
+                        !bytes.ends_with(&IEND),
+                        "{level:?} limit {limit}: IEND after a failure"
+                    );
+                    assert!(bytes.len() <= limit);
+                    if partial {
+                        assert_eq!(bytes.len(), limit);
+                    }
+                    assert!(decode_png(&bytes).is_err(), "truncated file decodes");
+                }
+            }
+        }
+        println!("{w}x{h} {level:?} idat {idat:?}: {} bytes", full.len());
+    }
+    println!("{runs} encodes into failing sinks");
+}
+
+#[test]
+fn failing_flush_is_reported() {
+    let mut sink = FailAfter::new(usize::MAX, true);
+    sink.fail_flush = true;
+    let accepted = sink.accepted.clone();
+    let mut w = StreamingWriter::new(sink, 2, 2, ColorType::Grayscale).unwrap();
+    w.write_row(&[1, 2]).unwrap();
+    w.write_row(&[3, 4]).unwrap();
+    let e = w.finish().unwrap_err();
+    assert!(
+        matches!(e, Error::Sink(SinkFull { at: usize::MAX })),
+        "{e:?}"
+    );
+    assert!(accepted.borrow().ends_with(&IEND));
+}
+
+#[test]
+fn dropped_writer_leaves_no_iend() {
+    for rows in [0u32, 3, 8] {
+        let mut out = Vec::new();
+        {
+            let mut w = StreamingWriter::new(&mut out, 8, 8, ColorType::Rgba).unwrap();
+            for _ in 0..rows {
+                w.write_row(&[9; 32]).unwrap();
+            }
+        }
+        assert!(out.starts_with(&pngstream::SIGNATURE));
+        assert!(!out.ends_with(&IEND), "{rows} rows");
+        assert!(
+            !out.windows(4).any(|w| w == b"IEND"),
+            "IEND somewhere after {rows} rows"
+        );
+        assert!(decode_png(&out).is_err(), "{rows} rows: decodes");
+    }
+}
+
+/// A `std::io::Write` that fails after `limit` bytes.
+struct FailingWrite {
+    written: usize,
+    limit: usize,
+    flush_fails: bool,
+}
+
+impl std::io::Write for FailingWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written >= self.limit {
+            return Err(std::io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.limit - self.written);
+        self.written += n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.flush_fails {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "flush failed",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn io_sink_over_failing_writer() {
+    // Fails in the headers, in a row, and at the end.
+    for limit in [0usize, 5, 40, 300, 1000] {
+        let io = FailingWrite {
+            written: 0,
+            limit,
+            flush_fails: false,
+        };
+        let o = rgb(20, 20).compression(Compression::Stored);
+        let r = (|| {
+            let mut w = StreamingWriter::with_options(IoSink(io), &o)?;
+            for y in 0..20u8 {
+                w.write_row(&[y; 60])?;
+            }
+            w.finish()
+        })();
+        let e = match r {
+            Ok(_) => panic!("limit {limit}: succeeded"),
+            Err(e) => e,
+        };
+        let Error::Sink(io_err) = &e else {
+            panic!("limit {limit}: {e:?}")
+        };
+        assert_eq!(io_err.kind(), std::io::ErrorKind::Other);
+        assert_eq!(io_err.to_string(), "disk full");
+        assert_eq!(e.to_string(), "the sink failed: disk full");
+        assert_eq!(e.source().unwrap().to_string(), "disk full");
+        // Into io::Error: the sink's error comes back as it was.
+        let back: std::io::Error = e.into();
+        assert_eq!(back.kind(), std::io::ErrorKind::Other);
+        assert_eq!(back.to_string(), "disk full");
+    }
+    // A failing flush.
+    let io = FailingWrite {
+        written: 0,
+        limit: usize::MAX,
+        flush_fails: true,
+    };
+    let mut w = StreamingWriter::new(IoSink(io), 1, 1, ColorType::Grayscale).unwrap();
+    w.write_row(&[0]).unwrap();
+    let e = w.finish().err().unwrap();
+    assert!(
+        matches!(&e, Error::Sink(io) if io.kind() == std::io::ErrorKind::BrokenPipe),
+        "{e:?}"
+    );
+    // Other errors become InvalidInput.
+    let e: std::io::Error = Error::<std::io::Error>::MissingRows {
+        written: 0,
+        height: 1,
+    }
+    .into();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("pngstream-errors-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn file_sinks() {
+    // create(): a default 8-bit image in a file.
+    let path = temp_path("create.png");
+    let mut w = StreamingWriter::create(&path, 9, 7, ColorType::Rgb).unwrap();
+    let mut rng = Rng::new(5);
+    let fmt = Format {
+        color: ColorType::Rgb,
+        depth: BitDepth::Eight,
+    };
+    let img = make_image(&mut rng, 9, 7, fmt);
+    for row in img.chunks(27) {
+        w.write_row(row).unwrap();
+    }
+    let IoSink(buf) = w.finish().unwrap();
+    drop(buf.into_inner().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let d = decode_png(&bytes).unwrap();
+    assert_eq!((d.width, d.height, d.color_code, d.bits), (9, 7, 2, 8));
+    assert_eq!(d.data, img);
+    std::fs::remove_file(&path).unwrap();
+
+    // create_with_options(): 16-bit RGBA with small IDATs.
+    let path = temp_path("options.png");
+    let o = Options::new(5, 4, ColorType::Rgba)
+        .bit_depth(BitDepth::Sixteen)
+        .idat_chunk_size(10);
+    let mut w = StreamingWriter::create_with_options(&path, &o).unwrap();
+    let samples: Vec<u16> = (0..20u16).map(|i| i.wrapping_mul(3001)).collect();
+    for _ in 0..4 {
+        w.write_row_u16(&samples).unwrap();
+    }
+    drop(w.finish().unwrap());
+    let d = decode_png(&std::fs::read(&path).unwrap()).unwrap();
+    let want: Vec<u8> = (0..4)
+        .flat_map(|_| samples.iter().flat_map(|s| s.to_be_bytes()))
+        .collect();
+    assert_eq!(d.data, want);
+    std::fs::remove_file(&path).unwrap();
+
+    // Invalid options: an error, and no file.
+    for (name, o) in [
+        ("zero.png", Options::new(0, 4, ColorType::Rgb)),
+        (
+            "depth.png",
+            Options::new(4, 4, ColorType::Rgb).bit_depth(BitDepth::Two),
+        ),
+        ("nopalette.png", Options::new(4, 4, ColorType::Indexed)),
+        (
+            "idat.png",
+            Options::new(4, 4, ColorType::Rgb).idat_chunk_size(0),
+        ),
+    ] {
+        let path = temp_path(name);
+        let _ = std::fs::remove_file(&path);
+        let e = StreamingWriter::create_with_options(&path, &o)
+            .err()
+            .unwrap();
+        assert!(!matches!(e, Error::Sink(_)), "{e:?}");
+        assert!(!path.exists(), "{name} created for invalid options");
+    }
+    let path = temp_path("zero2.png");
+    let e = StreamingWriter::create(&path, 4, 0, ColorType::Grayscale)
+        .err()
+        .unwrap();
+    assert!(matches!(
+        e,
+        Error::InvalidDimensions {
+            width: 4,
+            height: 0
+        }
+    ));
+    assert!(!path.exists());
+
+    // A file that cannot be created: the io::Error, as a sink error.
+    let path = temp_path("no-such-dir").join("x.png");
+    let e = StreamingWriter::create(&path, 4, 4, ColorType::Grayscale)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::Sink(io) if io.kind() == std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
+}

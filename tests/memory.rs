@@ -1,0 +1,196 @@
+//! Peak heap use while encoding, measured with a counting global allocator.
+//!
+//! The allocator is global, so every measurement lives in the one `#[test]`
+//! below: no other test of this binary can allocate concurrently.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use pngstream::{ColorType, Compression, Filter, Options, Sink, StreamingWriter};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn add(n: usize) {
+    let now = CURRENT.fetch_add(n, Relaxed) + n;
+    PEAK.fetch_max(now, Relaxed);
+}
+
+fn sub(n: usize) {
+    CURRENT.fetch_sub(n, Relaxed);
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters only
+// observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        sub(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            // Count the grown block before releasing the old one: during a
+            // moving realloc both exist.
+            add(new_size);
+            sub(layout.size());
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A sink that keeps nothing, so the sink's own memory is not measured.
+struct CountingSink(u64);
+
+impl Sink for CountingSink {
+    type Error = core::convert::Infallible;
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
+        self.0 += buf.len() as u64;
+        Ok(())
+    }
+}
+
+/// xorshift64*, no allocation.
+struct Rng(u64);
+impl Rng {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let mut x = self.0;
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            self.0 = x;
+            let v = x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// Peak bytes allocated above the level at the start, while encoding a
+/// `width`×`height` RGB image with random rows (random data makes the most
+/// compressed output, the worst case for the output buffer), and the PNG's
+/// length.
+fn peak_for(width: u32, height: u32, level: Compression) -> (usize, u64) {
+    peak_with(width, height, level, None)
+}
+
+/// [`peak_for`] with the given IDAT chunk size (`None`: the default).
+fn peak_with(width: u32, height: u32, level: Compression, idat: Option<u32>) -> (usize, u64) {
+    // Allocated before the measurement starts: the row buffer and options.
+    let mut row = vec![0u8; width as usize * 3];
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1 ^ width as u64);
+    let mut opts = Options::new(width, height, ColorType::Rgb)
+        .compression(level)
+        .filter(Filter::Adaptive);
+    if let Some(n) = idat {
+        opts = opts.idat_chunk_size(n);
+    }
+    let base = CURRENT.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
+    for _ in 0..height {
+        rng.fill(&mut row);
+        w.write_row(&row).unwrap();
+    }
+    let sink = w.finish().unwrap();
+    let peak = PEAK.load(Relaxed) - base;
+    (peak, sink.0)
+}
+
+#[test]
+fn peak_memory_is_independent_of_height_and_linear_in_width() {
+    // Bound at width 64: the encoder's state is under 1 MiB (the deflate
+    // window buffer, hash heads and chains, one block of tokens, and the
+    // compressed output awaiting a full IDAT chunk), plus O(width) for the
+    // row buffers, a few hundred bytes at width 64; 64 KiB of margin.
+    const BOUND_64: usize = (1 << 20) + (64 << 10);
+    // Height independence: a 64x10 and a 64x100000 image must peak within
+    // this much of each other.
+    const SLACK: usize = 1 << 10;
+
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for level in Compression::ALL {
+        let name = level.name();
+        let (short, _) = peak_for(64, 10, level);
+        let (tall, bytes) = peak_for(64, 100_000, level);
+        report.push(format!(
+            "{name:>8}: peak 64x10 {short} B, 64x100000 {tall} B ({bytes} B of PNG)"
+        ));
+        if short.max(tall) > BOUND_64 {
+            failures.push(format!(
+                "{name}: peak {} B at width 64, above 1 MiB + 64 KiB = {BOUND_64} B",
+                short.max(tall)
+            ));
+        }
+        // The same with 64 KiB IDAT chunks set explicitly.
+        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10));
+        report.push(format!(
+            "{name:>8}: peak 64x10000 with 64 KiB IDAT chunks {small_idat} B"
+        ));
+        if small_idat > BOUND_64 {
+            failures.push(format!(
+                "{name}: peak {small_idat} B at width 64 with 64 KiB IDAT chunks, above {BOUND_64} B"
+            ));
+        }
+        if tall.abs_diff(short) > SLACK {
+            failures.push(format!(
+                "{name}: 64x10 peaks at {short} B but 64x100000 at {tall} B (allowed: {SLACK} B apart)"
+            ));
+        }
+
+        let widths = [1000u32, 2000, 4000];
+        let peaks: Vec<usize> = widths.iter().map(|&w| peak_for(w, 200, level).0).collect();
+        // Per 1000 px of width: 3000 bytes per RGB row. The writer holds a
+        // few row-sized buffers (previous row, filtered row, room for a row's
+        // output), so the growth per 1000 px must be at least one row and at
+        // most a few; and it must be about the same from 1000 to 2000 as from
+        // 2000 to 4000 (linear, not quadratic or stepping).
+        let row = 3000isize;
+        let d1 = peaks[1] as isize - peaks[0] as isize;
+        let d2 = (peaks[2] as isize - peaks[1] as isize) / 2;
+        report.push(format!(
+            "{name:>8}: peak widths 1000/2000/4000 x200: {peaks:?} B; per 1000 px: \
+             {d1} B (1000->2000), {d2} B (2000->4000)"
+        ));
+        for d in [d1, d2] {
+            if d < row || d > 6 * row {
+                failures.push(format!(
+                    "{name}: peak grows {d} B per 1000 px, expected {row}..={} B",
+                    6 * row
+                ));
+            }
+        }
+        if d1.abs_diff(d2) > 2 * row as usize {
+            failures.push(format!(
+                "{name}: growth not linear: {d1} B then {d2} B per 1000 px"
+            ));
+        }
+    }
+    for line in &report {
+        println!("{line}");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
