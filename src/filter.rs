@@ -134,67 +134,6 @@ fn abs8(x: u8) -> u32 {
     (x as i8).unsigned_abs() as u32
 }
 
-/// Rows are costed in segments this long so that a segment's sum (at most
-/// 128 per byte) fits in the `u32` the vectorised loops add in.
-const SEGMENT: usize = 1 << 20;
-
-/// The [`cost`] of filtering `cur` with `kind`, computed without writing the
-/// filtered row: one read-only pass per candidate filter.
-pub(crate) fn residual_cost(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize) -> u64 {
-    let n = cur.len();
-    let b = bpp.min(n);
-    // Left of the first pixel, the left and upper-left neighbours are zero.
-    let mut total: u64 = cur[..b]
-        .iter()
-        .zip(&prev[..b])
-        .map(|(&x, &u)| {
-            let pred = match kind {
-                Filter::None | Filter::Adaptive | Filter::Entropy | Filter::Sub => 0,
-                Filter::Up | Filter::Paeth => u,
-                Filter::Average => u >> 1,
-            };
-            abs8(x.wrapping_sub(pred)) as u64
-        })
-        .sum();
-    let mut start = b;
-    while start < n {
-        let end = (start + SEGMENT).min(n);
-        let x = &cur[start..end];
-        let a = &cur[start - b..end - b];
-        let u = &prev[start..end];
-        let c = &prev[start - b..end - b];
-        let sum: u32 = match kind {
-            Filter::None | Filter::Adaptive | Filter::Entropy => x.iter().map(|&x| abs8(x)).sum(),
-            Filter::Sub => x
-                .iter()
-                .zip(a)
-                .map(|(&x, &a)| abs8(x.wrapping_sub(a)))
-                .sum(),
-            Filter::Up => x
-                .iter()
-                .zip(u)
-                .map(|(&x, &u)| abs8(x.wrapping_sub(u)))
-                .sum(),
-            Filter::Average => x
-                .iter()
-                .zip(a)
-                .zip(u)
-                .map(|((&x, &a), &u)| abs8(x.wrapping_sub((a & u) + ((a ^ u) >> 1))))
-                .sum(),
-            Filter::Paeth => x
-                .iter()
-                .zip(a)
-                .zip(u)
-                .zip(c)
-                .map(|(((&x, &a), &u), &c)| abs8(x.wrapping_sub(paeth(a, u, c))))
-                .sum(),
-        };
-        total += sum as u64;
-        start = end;
-    }
-    total
-}
-
 /// log2 of a positive integer, to about 0.01: the exponent of its `f32`
 /// form plus a quadratic fit of log2 over the mantissa in [1, 2).
 /// (`core` has no logarithm; this needs only bit manipulation.)
@@ -260,11 +199,37 @@ pub(crate) fn apply_min_entropy(
     }
 }
 
-/// Filters `cur` with the adaptive choice: costs every filter without
-/// writing it, then writes the cheapest (the first of equals) into `out`.
-/// Nothing is allocated.
-pub(crate) fn apply_adaptive(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
-    let mut best = (u64::MAX, Filter::None);
+/// Sum of |byte as i8| over `buf`, in 32-byte pieces whose sums fit in the
+/// narrow integers the vectorised inner loop adds in.
+fn sum_abs(buf: &[u8]) -> u64 {
+    let mut pieces = buf.chunks_exact(32);
+    let mut total = 0u64;
+    for piece in &mut pieces {
+        let piece: &[u8; 32] = piece.try_into().unwrap();
+        total += piece.iter().map(|&x| abs8(x)).sum::<u32>() as u64;
+    }
+    total
+        + pieces
+            .remainder()
+            .iter()
+            .map(|&x| abs8(x) as u64)
+            .sum::<u64>()
+}
+
+/// Filters `cur` with the adaptive choice: each filter is applied into one
+/// of two row buffers (vectorised) and its [`cost`] taken; the cheapest (the
+/// first of equals) ends in `out`. Both buffers are `cur.len() + 1` long and
+/// reused across rows, so nothing is allocated.
+pub(crate) fn apply_adaptive(
+    cur: &[u8],
+    prev: &[u8],
+    bpp: usize,
+    out: &mut [u8],
+    scratch: &mut [u8],
+) {
+    let (mut best_buf, mut trial): (&mut [u8], &mut [u8]) = (out, scratch);
+    let mut best = u64::MAX;
+    let mut best_in_scratch = false;
     for kind in [
         Filter::None,
         Filter::Sub,
@@ -272,12 +237,18 @@ pub(crate) fn apply_adaptive(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]
         Filter::Average,
         Filter::Paeth,
     ] {
-        let c = residual_cost(kind, cur, prev, bpp);
-        if c < best.0 {
-            best = (c, kind);
+        apply(kind, cur, prev, bpp, trial);
+        let c = sum_abs(&trial[1..]);
+        if c < best {
+            best = c;
+            core::mem::swap(&mut best_buf, &mut trial);
+            best_in_scratch = !best_in_scratch;
         }
     }
-    apply(best.1, cur, prev, bpp, out);
+    if best_in_scratch {
+        // `trial` is `out` again: move the winner there.
+        trial.copy_from_slice(best_buf);
+    }
 }
 
 #[cfg(test)]
@@ -379,10 +350,10 @@ mod tests {
                 }
                 for kind in Filter::ROW_FILTERS {
                     let filtered = naive(kind, &cur, &prev, bpp);
-                    assert_eq!(residual_cost(kind, &cur, &prev, bpp), cost(&filtered[1..]));
+                    assert_eq!(sum_abs(&filtered[1..]), cost(&filtered[1..]));
                 }
-                let mut out = vec![0; len + 1];
-                apply_adaptive(&cur, &prev, bpp, &mut out);
+                let (mut out, mut scratch) = (vec![0; len + 1], vec![0; len + 1]);
+                apply_adaptive(&cur, &prev, bpp, &mut out, &mut scratch);
                 let best = Filter::ROW_FILTERS
                     .iter()
                     .map(|&k| cost(&naive(k, &cur, &prev, bpp)[1..]))

@@ -265,7 +265,7 @@ pub struct StreamingWriter<S: Sink> {
     cur_len: usize,
     /// The filter type byte and the filtered row.
     filtered: Vec<u8>,
-    /// Room for trial filters when choosing by entropy.
+    /// Room for trial filters when choosing adaptively or by entropy.
     scratch: Vec<u8>,
     rows: u32,
     poisoned: bool,
@@ -323,7 +323,11 @@ impl<S: Sink> StreamingWriter<S> {
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
-            scratch: zeroed(if filter == Filter::Entropy { n + 1 } else { 0 })?,
+            scratch: zeroed(if matches!(filter, Filter::Adaptive | Filter::Entropy) {
+                n + 1
+            } else {
+                0
+            })?,
             geo,
             filter,
             idat_size,
@@ -528,7 +532,7 @@ impl<S: Sink> StreamingWriter<S> {
                 self.zlib.write(row);
             }
             Filter::Adaptive => {
-                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered);
+                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered, &mut self.scratch);
                 self.zlib.write(&self.filtered);
             }
             Filter::Entropy => {
