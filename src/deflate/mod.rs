@@ -103,6 +103,7 @@ impl Compression {
             lazy,
             nice,
             parse,
+            hash4: parse == Greedy,
             skip_shift,
         })
     }
@@ -121,6 +122,9 @@ struct Params {
     /// Stop searching as soon as a match this long is found.
     nice: usize,
     parse: Parse,
+    /// Hash four bytes instead of three: chains then hold only candidates
+    /// for matches of four or more, far fewer to check (greedy levels).
+    hash4: bool,
     /// Greedy: after `n` positions in a row without a match, the next
     /// `n >> skip_shift` positions are taken as literals unsearched, so
     /// incompressible stretches pass quickly (the skipping of LZ4 and Snappy).
@@ -331,7 +335,8 @@ impl Matcher {
     #[inline(always)]
     fn hash(&self, pos: usize) -> usize {
         let w = &self.window;
-        let v = u32::from_le_bytes([w[pos], w[pos + 1], w[pos + 2], 0]);
+        let fourth = if self.p.hash4 { w[pos + 3] } else { 0 };
+        let v = u32::from_le_bytes([w[pos], w[pos + 1], w[pos + 2], fourth]);
         (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
     }
 
@@ -378,7 +383,7 @@ impl Matcher {
                 return;
             }
             let s = self.strstart;
-            let head = if self.lookahead >= MIN_MATCH {
+            let head = if self.lookahead > MIN_MATCH {
                 self.insert(s)
             } else {
                 0
