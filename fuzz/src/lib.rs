@@ -1,0 +1,386 @@
+//! Helpers shared by the fuzz targets: an independent model of which encoder
+//! parameters PNG allows, and checks of encoded files against decoders this
+//! crate did not write (`png`, `miniz_oxide`, `crc32fast`).
+
+use std::convert::Infallible;
+use std::io::Cursor;
+
+use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options};
+
+/// The filters of the committed API (the adaptive choice included).
+pub const FILTERS: [Filter; 6] = [
+    Filter::None,
+    Filter::Sub,
+    Filter::Up,
+    Filter::Average,
+    Filter::Paeth,
+    Filter::Adaptive,
+];
+
+/// Encoder parameters, possibly invalid.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub width: u32,
+    pub height: u32,
+    pub color: ColorType,
+    pub depth: BitDepth,
+    pub palette: Option<Vec<u8>>,
+    pub trns: Option<Vec<u8>>,
+    pub filter: Option<Filter>,
+    pub level: Option<Compression>,
+    pub idat: Option<u32>,
+}
+
+impl Params {
+    pub fn options(&self) -> Options {
+        let mut o = Options::new(self.width, self.height, self.color).bit_depth(self.depth);
+        if let Some(p) = &self.palette {
+            o = o.palette(p);
+        }
+        if let Some(t) = &self.trns {
+            o = o.transparency(t);
+        }
+        if let Some(f) = self.filter {
+            o = o.filter(f);
+        }
+        if let Some(l) = self.level {
+            o = o.compression(l);
+        }
+        if let Some(n) = self.idat {
+            o = o.idat_chunk_size(n);
+        }
+        o
+    }
+
+    pub fn bits_per_pixel(&self) -> usize {
+        self.color.channels() as usize * self.depth.bits() as usize
+    }
+
+    /// Bytes of one packed row, computed here independently of the crate.
+    pub fn row_bytes(&self) -> usize {
+        (self.width as usize * self.bits_per_pixel()).div_ceil(8)
+    }
+
+    pub fn palette_entries(&self) -> usize {
+        self.palette.as_ref().map_or(0, |p| p.len() / 3)
+    }
+
+    /// Every rule these parameters break, as the names of the errors that may
+    /// report them (the encoder reports one of them); empty when valid.
+    /// Written from the PNG specification, not from the encoder's code.
+    pub fn violations(&self) -> Vec<&'static str> {
+        const MAX: u32 = (1 << 31) - 1;
+        let mut v = Vec::new();
+        let (color, depth) = (self.color, self.depth);
+        if !(1..=MAX).contains(&self.width) || !(1..=MAX).contains(&self.height) {
+            v.push("InvalidDimensions");
+        }
+        let depth_ok = match color {
+            ColorType::Grayscale => true,
+            ColorType::Indexed => depth.bits() <= 8,
+            _ => depth.bits() >= 8,
+        };
+        if !depth_ok {
+            v.push("InvalidBitDepth");
+        }
+        match (&self.palette, color) {
+            (None, ColorType::Indexed) => v.push("MissingPalette"),
+            (Some(_), ColorType::Grayscale | ColorType::GrayscaleAlpha) => {
+                v.push("PaletteNotAllowed")
+            }
+            (Some(p), _) => {
+                let max = if color == ColorType::Indexed {
+                    1usize << depth.bits()
+                } else {
+                    256
+                };
+                if p.is_empty() || p.len() % 3 != 0 || p.len() / 3 > max {
+                    v.push("InvalidPalette");
+                }
+            }
+            (None, _) => {}
+        }
+        if let Some(t) = &self.trns {
+            let max = (1u32 << depth.bits()) - 1;
+            let fits = |t: &[u8]| {
+                t.chunks(2)
+                    .all(|s| u16::from_be_bytes([s[0], s[1]]) as u32 <= max)
+            };
+            match color {
+                ColorType::GrayscaleAlpha | ColorType::Rgba => v.push("TransparencyNotAllowed"),
+                ColorType::Indexed => {
+                    if t.is_empty() || t.len() > self.palette_entries() {
+                        v.push("InvalidTransparency");
+                    }
+                }
+                ColorType::Grayscale => {
+                    if t.len() != 2 || !fits(t) {
+                        v.push("InvalidTransparency");
+                    }
+                }
+                ColorType::Rgb => {
+                    if t.len() != 6 || !fits(t) {
+                        v.push("InvalidTransparency");
+                    }
+                }
+            }
+        }
+        if self.idat.is_some_and(|n| !(1..=MAX).contains(&n)) {
+            v.push("InvalidChunkSize");
+        }
+        v
+    }
+}
+
+/// The variant's name, for comparing with [`Params::violations`].
+pub fn error_name<E>(e: &Error<E>) -> &'static str {
+    match e {
+        Error::InvalidDimensions { .. } => "InvalidDimensions",
+        Error::ImageTooLarge { .. } => "ImageTooLarge",
+        Error::InvalidBitDepth { .. } => "InvalidBitDepth",
+        Error::MissingPalette => "MissingPalette",
+        Error::InvalidPalette { .. } => "InvalidPalette",
+        Error::PaletteNotAllowed { .. } => "PaletteNotAllowed",
+        Error::InvalidTransparency { .. } => "InvalidTransparency",
+        Error::TransparencyNotAllowed { .. } => "TransparencyNotAllowed",
+        Error::InvalidChunkSize { .. } => "InvalidChunkSize",
+        Error::WrongRowLength { .. } => "WrongRowLength",
+        Error::WrongPixelFormat { .. } => "WrongPixelFormat",
+        Error::TooManyRows { .. } => "TooManyRows",
+        Error::MissingRows { .. } => "MissingRows",
+        Error::IncompleteRow { .. } => "IncompleteRow",
+        Error::OutOfMemory { .. } => "OutOfMemory",
+        Error::Poisoned => "Poisoned",
+        Error::Sink(_) => "Sink",
+        _ => "(another error)",
+    }
+}
+
+/// Checks a constructor's (or `encode`'s) result against the model: an error
+/// named in `violations` when there are any, success otherwise.
+pub fn check_outcome<T, E: std::fmt::Debug>(
+    params: &Params,
+    violations: &[&str],
+    r: &Result<T, Error<E>>,
+) {
+    match r {
+        Ok(_) => assert!(
+            violations.is_empty(),
+            "accepted parameters that break {violations:?}: {params:?}"
+        ),
+        Err(e) => assert!(
+            violations.contains(&error_name(e)),
+            "error {e:?} for parameters that break {violations:?}: {params:?}"
+        ),
+    }
+}
+
+/// Zeroes the unused low bits of the last byte of every packed row.
+pub fn mask_padding(data: &mut [u8], row_bytes: usize, width: u32, bits_per_pixel: usize) {
+    let used = (width as usize * bits_per_pixel) % 8;
+    if used == 0 || row_bytes == 0 {
+        return;
+    }
+    for row in data.chunks_mut(row_bytes) {
+        let last = row.len() - 1;
+        row[last] &= 0xFFu8 << (8 - used);
+    }
+}
+
+/// What the `png` crate reports as tRNS: greyscale and RGB samples below
+/// 16 bits as one byte each (the low byte), everything else as stored.
+pub fn png_crate_trns(trns: &[u8], color: ColorType, depth: BitDepth) -> Vec<u8> {
+    match color {
+        ColorType::Grayscale | ColorType::Rgb if depth != BitDepth::Sixteen => {
+            trns.chunks(2).map(|s| s[1]).collect()
+        }
+        _ => trns.to_vec(),
+    }
+}
+
+/// What the `png` crate decoded, rows raw (`Transformations::IDENTITY`).
+#[derive(Debug)]
+pub struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub color_code: u8,
+    pub bits: u8,
+    pub interlaced: bool,
+    pub palette: Option<Vec<u8>>,
+    pub trns: Option<Vec<u8>>,
+    pub data: Vec<u8>,
+}
+
+/// Decodes with the `png` crate, CRCs and the Adler-32 checked.
+pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
+    let mut opts = png::DecodeOptions::default();
+    opts.set_ignore_adler32(false);
+    opts.set_ignore_crc(false);
+    let mut dec = png::Decoder::new_with_options(Cursor::new(bytes), opts);
+    dec.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = dec.read_info()?;
+    let size = reader.output_buffer_size().expect("small image");
+    let mut data = vec![0u8; size];
+    let out = reader.next_frame(&mut data)?;
+    reader.finish()?;
+    let info = reader.info();
+    assert_eq!(out.color_type, info.color_type);
+    assert_eq!(out.bit_depth, info.bit_depth);
+    Ok(Decoded {
+        width: info.width,
+        height: info.height,
+        color_code: info.color_type as u8,
+        bits: info.bit_depth as u8,
+        interlaced: info.interlaced,
+        palette: info.palette.as_ref().map(|p| p.to_vec()),
+        trns: info.trns.as_ref().map(|t| t.to_vec()),
+        data,
+    })
+}
+
+/// Walks the chunks with no help from the decoders: signature; IHDR first
+/// with the given header fields; PLTE and tRNS exactly as given, in PNG's
+/// order; IDATs contiguous, each but the last exactly the chunk size and
+/// the last 1 to that size; IEND last and empty; every CRC right (`crc32fast`). The
+/// IDAT data must be one zlib stream (`miniz_oxide`, Adler-32 checked) of
+/// `height × (1 + row_bytes)` bytes with filter types 0 to 4.
+pub fn check_file(bytes: &[u8], p: &Params) {
+    assert_eq!(bytes[..8], pngstream::SIGNATURE, "signature");
+    let mut pos = 8;
+    let mut chunks: Vec<([u8; 4], &[u8])> = Vec::new();
+    while pos < bytes.len() {
+        assert!(pos + 12 <= bytes.len(), "truncated chunk at {pos}");
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
+        assert!(pos + 12 + len <= bytes.len(), "chunk overruns the file");
+        let data = &bytes[pos + 8..pos + 8 + len];
+        let crc = u32::from_be_bytes(bytes[pos + 8 + len..pos + 12 + len].try_into().unwrap());
+        let mut h = crc32fast::Hasher::new();
+        h.update(&kind);
+        h.update(data);
+        assert_eq!(
+            h.finalize(),
+            crc,
+            "CRC of {}",
+            String::from_utf8_lossy(&kind)
+        );
+        chunks.push((kind, data));
+        pos += 12 + len;
+    }
+    let kinds: Vec<&[u8; 4]> = chunks.iter().map(|c| &c.0).collect();
+    assert_eq!(kinds[0], b"IHDR");
+    let ihdr = chunks[0].1;
+    assert_eq!(ihdr.len(), 13);
+    assert_eq!(ihdr[..4], p.width.to_be_bytes());
+    assert_eq!(ihdr[4..8], p.height.to_be_bytes());
+    assert_eq!(ihdr[8..], [p.depth.bits(), p.color.code(), 0, 0, 0]);
+    assert_eq!(*kinds.last().unwrap(), b"IEND");
+    assert!(chunks.last().unwrap().1.is_empty());
+    let mut i = 1;
+    if let Some(pal) = &p.palette {
+        assert_eq!(kinds[i], b"PLTE");
+        assert_eq!(chunks[i].1, &pal[..]);
+        i += 1;
+    }
+    if let Some(t) = &p.trns {
+        assert_eq!(kinds[i], b"tRNS");
+        assert_eq!(chunks[i].1, &t[..]);
+        i += 1;
+    }
+    let idats = &chunks[i..chunks.len() - 1];
+    assert!(!idats.is_empty());
+    // Without a size set, the default (which may depend on the level) is
+    // whatever the first of several IDATs holds.
+    let max = match p.idat {
+        Some(n) => n as usize,
+        None if idats.len() > 1 => idats[0].1.len(),
+        None => usize::MAX,
+    };
+    let mut zlib = Vec::new();
+    for (k, (kind, data)) in idats.iter().enumerate() {
+        assert_eq!(
+            kind, b"IDAT",
+            "only IDAT between the header chunks and IEND"
+        );
+        if k + 1 < idats.len() {
+            assert_eq!(data.len(), max, "IDAT {k} of {} not full", idats.len());
+        } else {
+            assert!(
+                (1..=max).contains(&data.len()),
+                "last IDAT of {}",
+                data.len()
+            );
+        }
+        zlib.extend_from_slice(data);
+    }
+    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&zlib).expect("IDAT data inflates");
+    let n = p.row_bytes();
+    assert_eq!(
+        raw.len(),
+        p.height as usize * (n + 1),
+        "filtered image size"
+    );
+    // A fixed filter shows on every row; an adaptive choice is one of five.
+    let fixed = match p.options().effective_filter() {
+        Filter::None => Some(0),
+        Filter::Sub => Some(1),
+        Filter::Up => Some(2),
+        Filter::Average => Some(3),
+        Filter::Paeth => Some(4),
+        _ => None,
+    };
+    for (y, row) in raw.chunks(n + 1).enumerate() {
+        assert!(row[0] <= 4, "filter type {} on row {y}", row[0]);
+        if let Some(f) = fixed {
+            assert_eq!(row[0], f, "filter type on row {y}");
+        }
+    }
+}
+
+/// Decodes `bytes` with the `png` crate and checks it holds exactly the
+/// image `p` describes with pixel data `img` (padding bits ignored).
+pub fn check_png(bytes: &[u8], p: &Params, img: &[u8]) {
+    check_file(bytes, p);
+    let d = decode_png(bytes).unwrap_or_else(|e| panic!("png crate rejects {p:?}: {e}"));
+    assert_eq!((d.width, d.height), (p.width, p.height));
+    assert_eq!(d.color_code, p.color.code());
+    assert_eq!(d.bits, p.depth.bits());
+    assert!(!d.interlaced);
+    assert_eq!(d.palette, p.palette, "palette");
+    let want_trns = p.trns.as_ref().map(|t| png_crate_trns(t, p.color, p.depth));
+    assert_eq!(d.trns, want_trns, "tRNS as the png crate reports it");
+    let n = p.row_bytes();
+    let (mut got, mut want) = (d.data, img.to_vec());
+    mask_padding(&mut got, n, p.width, p.bits_per_pixel());
+    mask_padding(&mut want, n, p.width, p.bits_per_pixel());
+    if got != want {
+        let i = got.iter().zip(&want).position(|(a, b)| a != b);
+        panic!(
+            "pixels differ: {} vs {} bytes, first difference at byte {i:?} (row {:?})",
+            got.len(),
+            want.len(),
+            i.map(|i| i / n.max(1))
+        );
+    }
+}
+
+/// The result type of the one-shot helper, for naming.
+pub type EncodeResult = Result<Vec<u8>, Error<Infallible>>;
+
+/// A deterministic byte generator (xorshift64*).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0 | 1;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next_u64() >> 56) as u8).collect()
+    }
+}

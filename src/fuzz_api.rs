@@ -1,0 +1,125 @@
+//! **Internal, not part of the stable API.** Thin wrappers around the
+//! crate's private deflate compressor and checksums, compiled only with the
+//! `__fuzz` Cargo feature so the fuzz targets in `fuzz/` can test them
+//! directly against reference implementations. Anything here may change or
+//! disappear in any release, patch releases included; do not depend on it.
+//!
+//! Nothing here adds behaviour: each wrapper forwards to the code the encoder
+//! itself runs.
+#![doc(hidden)]
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use crate::adler32;
+use crate::crc32;
+use crate::deflate::{Compression, Deflater};
+
+/// A streaming raw deflate (RFC 1951) compressor: the one inside the encoder's
+/// zlib stream, without the zlib header and Adler-32 trailer.
+///
+/// The compressor has no sync or full flush. A caller that wants "flushes at
+/// chosen points" splits its input at those points and passes each piece to
+/// [`write`](Self::write): piece boundaries are all the compressor ever sees
+/// of them, and its output must not depend on them (see
+/// [`take_output`](Self::take_output) for draining in between).
+pub struct RawDeflate {
+    inner: Deflater,
+}
+
+impl RawDeflate {
+    /// A compressor at `level`; fails only if its fixed-size state (under
+    /// 1 MiB) cannot be allocated.
+    pub fn new(level: Compression) -> Result<Self, TryReserveError> {
+        Ok(RawDeflate {
+            inner: Deflater::new(level)?,
+        })
+    }
+
+    /// Compresses `data`, appending whatever output is complete.
+    pub fn write(&mut self, data: &[u8]) {
+        self.inner.write(data);
+    }
+
+    /// Takes the complete output bytes produced so far, as the PNG writer
+    /// does when it cuts IDAT chunks. The stream is the concatenation of
+    /// everything taken and what [`finish`](Self::finish) returns.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        core::mem::take(self.inner.output())
+    }
+
+    /// Ends the stream (final block, padded to a whole byte) and returns the
+    /// output not yet taken.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.inner.finish();
+        core::mem::take(self.inner.output())
+    }
+}
+
+/// An incremental CRC-32 (the PNG chunk checksum).
+#[derive(Clone, Copy, Debug)]
+pub struct Crc32(crc32::Crc32);
+
+impl Crc32 {
+    /// The CRC of no bytes so far.
+    pub const fn new() -> Self {
+        Crc32(crc32::Crc32::new())
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The CRC-32 of everything added.
+    pub fn finish(self) -> u32 {
+        self.0.finish()
+    }
+}
+
+impl Default for Crc32 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// CRC-32 of `data` in one call.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut c = Crc32::new();
+    c.update(data);
+    c.finish()
+}
+
+/// An incremental Adler-32 (the zlib trailer checksum).
+#[derive(Clone, Copy, Debug)]
+pub struct Adler32(adler32::Adler32);
+
+impl Adler32 {
+    /// The Adler-32 of no bytes so far (1).
+    pub const fn new() -> Self {
+        Adler32(adler32::Adler32::new())
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The Adler-32 of everything added.
+    pub fn finish(self) -> u32 {
+        self.0.finish()
+    }
+}
+
+impl Default for Adler32 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Adler-32 of `data` in one call.
+pub fn adler32(data: &[u8]) -> u32 {
+    let mut h = Adler32::new();
+    h.update(data);
+    h.finish()
+}
