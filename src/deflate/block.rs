@@ -64,7 +64,7 @@ impl Tokens {
         self.tokens.is_empty()
     }
 
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.tokens.clear();
         self.lit_freq = [0; LITLEN_SYMBOLS];
         self.dist_freq = [0; DIST_SYMBOLS];
@@ -250,10 +250,18 @@ fn write_stored_piece(w: &mut BitWriter, piece: &[u8], last: bool) {
     w.out.extend_from_slice(piece);
 }
 
-/// Writes the block in `tokens` in whichever of the three block kinds takes
-/// fewest bits and empties `tokens`. `raw` is the input the tokens encode;
-/// it makes a stored block possible.
-pub(crate) fn write_block(w: &mut BitWriter, tokens: &mut Tokens, raw: &[u8], last: bool) {
+/// How a block of tokens is to be coded: its literal/length and distance
+/// codes, and for a dynamic block the header that describes them.
+pub(crate) struct HuffmanPlan {
+    lit: Code<LITLEN_SYMBOLS>,
+    dist: Code<DIST_SYMBOLS>,
+    header: Option<DynamicHeader>,
+}
+
+/// Chooses the cheapest coding of the block in `tokens` (whose input is
+/// `raw_len` bytes): fixed or dynamic Huffman, or `None` when storing the
+/// input takes fewer bits than either.
+pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanPlan> {
     tokens.lit_freq[END_OF_BLOCK] += 1;
     let lit_freq = &tokens.lit_freq;
     let dist_freq = &tokens.dist_freq;
@@ -274,19 +282,41 @@ pub(crate) fn write_block(w: &mut BitWriter, tokens: &mut Tokens, raw: &[u8], la
 
     // Each stored block costs its 3 header bits, up to 7 bits of padding and
     // the 32-bit LEN/NLEN pair.
-    let pieces = raw.len().div_ceil(MAX_STORED).max(1) as u64;
-    let stored_bits = pieces * (3 + 7 + 32) + 8 * raw.len() as u64;
+    let pieces = raw_len.div_ceil(MAX_STORED).max(1) as u64;
+    let stored_bits = pieces * (3 + 7 + 32) + 8 * raw_len as u64;
 
     if stored_bits < fixed_bits.min(dyn_bits) {
-        write_stored(w, raw, last);
+        None
     } else if fixed_bits <= dyn_bits {
-        w.put(2 | last as u32, 3);
-        write_tokens(w, &tokens.tokens, &fixed_lit, &fixed_dist);
+        Some(HuffmanPlan {
+            lit: fixed_lit,
+            dist: fixed_dist,
+            header: None,
+        })
     } else {
-        w.put(4 | last as u32, 3);
-        header.write(w);
-        write_tokens(w, &tokens.tokens, &dyn_lit, &dyn_dist);
+        Some(HuffmanPlan {
+            lit: dyn_lit,
+            dist: dyn_dist,
+            header: Some(header),
+        })
     }
+}
+
+/// Writes the block in `tokens` as `plan` says and empties `tokens`.
+pub(crate) fn write_planned(
+    w: &mut BitWriter,
+    tokens: &mut Tokens,
+    plan: &HuffmanPlan,
+    last: bool,
+) {
+    match &plan.header {
+        None => w.put(2 | last as u32, 3),
+        Some(header) => {
+            w.put(4 | last as u32, 3);
+            header.write(w);
+        }
+    }
+    write_tokens(w, &tokens.tokens, &plan.lit, &plan.dist);
     tokens.clear();
 }
 
