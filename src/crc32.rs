@@ -97,7 +97,7 @@ fn slice16(mut crc: u32, data: &[u8]) -> u32 {
 
 /// `a·b` modulo the CRC polynomial, in the reflected bit order CRC-32 uses
 /// (bit 31 is x^0).
-fn multmodp(a: u32, mut b: u32) -> u32 {
+const fn multmodp(a: u32, mut b: u32) -> u32 {
     let mut m = 1u32 << 31;
     let mut p = 0;
     loop {
@@ -119,21 +119,7 @@ static X2N: [u32; 64] = {
     t[0] = p;
     let mut k = 1;
     while k < 64 {
-        // p = p·p, the const-evaluable form of `multmodp(p, p)`.
-        let (a, mut b) = (p, p);
-        let mut m = 1u32 << 31;
-        let mut r = 0;
-        loop {
-            if a & m != 0 {
-                r ^= b;
-                if a & (m - 1) == 0 {
-                    break;
-                }
-            }
-            m >>= 1;
-            b = if b & 1 != 0 { (b >> 1) ^ POLY } else { b >> 1 };
-        }
-        p = r;
+        p = multmodp(p, p);
         t[k] = p;
         k += 1;
     }

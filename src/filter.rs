@@ -172,9 +172,7 @@ fn entropy(residuals: &[u8]) -> f32 {
     n as f32 * log2_approx(n.max(1)) - sum
 }
 
-/// Filters `cur` with the entropy choice (see [`Filter::Entropy`]): each
-/// candidate is filtered into `scratch` (vectorised) and its histogram taken;
-/// the winner ends in `out`. Both buffers are `cur.len() + 1` long.
+/// Filters `cur` with the entropy choice (see [`Filter::Entropy`]).
 pub(crate) fn apply_min_entropy(
     cur: &[u8],
     prev: &[u8],
@@ -182,21 +180,7 @@ pub(crate) fn apply_min_entropy(
     out: &mut [u8],
     scratch: &mut [u8],
 ) {
-    let mut best = f32::INFINITY;
-    for kind in [
-        Filter::None,
-        Filter::Sub,
-        Filter::Up,
-        Filter::Average,
-        Filter::Paeth,
-    ] {
-        apply(kind, cur, prev, bpp, scratch);
-        let e = entropy(&scratch[1..]);
-        if e < best {
-            best = e;
-            out.copy_from_slice(scratch);
-        }
-    }
+    apply_cheapest(cur, prev, bpp, out, scratch, entropy);
 }
 
 /// Sum of |byte as i8| over `buf`, in 32-byte pieces whose sums fit in the
@@ -216,10 +200,7 @@ fn sum_abs(buf: &[u8]) -> u64 {
             .sum::<u64>()
 }
 
-/// Filters `cur` with the adaptive choice: each filter is applied into one
-/// of two row buffers (vectorised) and its [`cost`] taken; the cheapest (the
-/// first of equals) ends in `out`. Both buffers are `cur.len() + 1` long and
-/// reused across rows, so nothing is allocated.
+/// Filters `cur` with the adaptive choice (see [`Filter::Adaptive`]).
 pub(crate) fn apply_adaptive(
     cur: &[u8],
     prev: &[u8],
@@ -227,8 +208,23 @@ pub(crate) fn apply_adaptive(
     out: &mut [u8],
     scratch: &mut [u8],
 ) {
+    apply_cheapest(cur, prev, bpp, out, scratch, sum_abs);
+}
+
+/// Applies each of the five filters into one of two row buffers (vectorised)
+/// and rates the result with `cost`; the cheapest (the first of equals) ends
+/// in `out`. Both buffers are `cur.len() + 1` long and reused across rows, so
+/// nothing is allocated; the two swap roles instead of copying the leader.
+fn apply_cheapest<C: PartialOrd>(
+    cur: &[u8],
+    prev: &[u8],
+    bpp: usize,
+    out: &mut [u8],
+    scratch: &mut [u8],
+    cost: impl Fn(&[u8]) -> C,
+) {
     let (mut best_buf, mut trial): (&mut [u8], &mut [u8]) = (out, scratch);
-    let mut best = u64::MAX;
+    let mut best: Option<C> = None;
     let mut best_in_scratch = false;
     for kind in [
         Filter::None,
@@ -238,9 +234,9 @@ pub(crate) fn apply_adaptive(
         Filter::Paeth,
     ] {
         apply(kind, cur, prev, bpp, trial);
-        let c = sum_abs(&trial[1..]);
-        if c < best {
-            best = c;
+        let c = cost(&trial[1..]);
+        if best.as_ref().is_none_or(|b| c < *b) {
+            best = Some(c);
             core::mem::swap(&mut best_buf, &mut trial);
             best_in_scratch = !best_in_scratch;
         }
