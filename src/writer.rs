@@ -657,6 +657,28 @@ impl StreamingWriter<crate::IoSink<std::io::BufWriter<std::fs::File>>> {
     }
 }
 
+/// Raw image bytes through [`std::io::Write`], as [`StreamingWriter::write_bytes`]
+/// takes them (packed rows back to back, in pieces of any size), so that
+/// `std::io::copy` can feed an image from a reader. `flush` does nothing:
+/// the image is complete only with [`finish`](StreamingWriter::finish).
+#[cfg(feature = "std")]
+impl<S: Sink> std::io::Write for StreamingWriter<S>
+where
+    S::Error: std::error::Error + Send + Sync + 'static,
+{
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_bytes(buf).map_err(|e| match e {
+            Error::Sink(e) => std::io::Error::other(e),
+            e => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+        })?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Encodes a whole image held in memory (`height` packed rows back to back)
 /// through the same streaming path, returning the PNG file's bytes.
 ///

@@ -1175,3 +1175,28 @@ fn file_sinks() {
         "{e:?}"
     );
 }
+
+/// `std::io::Write` feeds raw bytes like `write_bytes`; too many bytes come
+/// back as `InvalidInput` and the image still cannot be finished.
+#[test]
+fn io_write_feeds_rows_and_reports_errors() {
+    use std::io::Write;
+    let img: Vec<u8> = (0..30u8).collect();
+    let mut w =
+        pngstream::StreamingWriter::new(Vec::new(), 5, 2, pngstream::ColorType::Rgb).unwrap();
+    std::io::copy(&mut &img[..], &mut w).unwrap();
+    let png = w.finish().unwrap();
+    let expect = pngstream::encode(
+        &pngstream::Options::new(5, 2, pngstream::ColorType::Rgb),
+        &img,
+    )
+    .unwrap();
+    assert_eq!(png, expect);
+
+    let mut w =
+        pngstream::StreamingWriter::new(Vec::new(), 5, 2, pngstream::ColorType::Rgb).unwrap();
+    let err = w.write_all(&[0; 31]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("only 2 rows"), "{err}");
+    assert!(matches!(w.finish(), Err(pngstream::Error::Poisoned)));
+}
