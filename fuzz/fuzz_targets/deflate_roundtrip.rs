@@ -24,15 +24,11 @@ use pngstream::Compression;
 const MAX_INPUT: usize = 768 * 1024;
 
 /// Assert the stored-fallback bound the way the level docs promise it for
-/// every level, `n + 5·⌈n / 65535⌉ + 8` (true when set), or only for
-/// `Compression::Stored` with a looser bound for the other levels (false).
-///
-/// Left false: the compressing levels decide stored-or-Huffman per block of
-/// tokens (8–16 Ki literals), so incompressible input costs 5 bytes per such
-/// block, 4–8 times the stored level's overhead. See
-/// `tests/fuzz_regressions.rs::stored_fallback_bound_holds_at_every_level`.
-/// Flip it once that test passes.
-const STRICT_BOUND_ALL_LEVELS: bool = false;
+/// every level, `n + 5·⌈n / 65535⌉ + 8` (true), or only for
+/// `Compression::Stored`, with a looser "few bytes per 64 KiB" for the others
+/// (false). True since consecutive stored blocks are joined at every level
+/// (see `tests/fuzz_regressions.rs::stored_fallback_bound_holds_at_every_level`).
+const STRICT_BOUND_ALL_LEVELS: bool = true;
 
 #[derive(Arbitrary, Debug)]
 enum Segment {
