@@ -72,9 +72,9 @@ impl Tokens {
 }
 
 /// A Huffman code ready for writing: lengths and bit-reversed codes.
-struct Code<const N: usize> {
-    lens: [u8; N],
-    codes: [u16; N],
+pub(super) struct Code<const N: usize> {
+    pub(super) lens: [u8; N],
+    pub(super) codes: [u16; N],
 }
 
 impl<const N: usize> Code<N> {
@@ -84,14 +84,14 @@ impl<const N: usize> Code<N> {
         Code { lens, codes }
     }
 
-    fn from_freqs(freqs: &[u32; N], max_bits: u32) -> Self {
+    pub(super) fn from_freqs(freqs: &[u32; N], max_bits: u32) -> Self {
         let mut lens = [0u8; N];
         build_lengths(freqs, max_bits, &mut lens);
         Self::from_lengths(lens)
     }
 
     /// Bits spent on the symbols of `freqs` with this code.
-    fn cost(&self, freqs: &[u32; N]) -> u64 {
+    pub(super) fn cost(&self, freqs: &[u32; N]) -> u64 {
         freqs
             .iter()
             .zip(&self.lens)
@@ -100,7 +100,7 @@ impl<const N: usize> Code<N> {
     }
 
     #[inline(always)]
-    fn put(&self, w: &mut BitWriter, sym: usize) {
+    pub(super) fn put(&self, w: &mut BitWriter, sym: usize) {
         w.put(self.codes[sym] as u32, self.lens[sym] as u32);
     }
 }
@@ -121,7 +121,7 @@ fn fixed_litlen_code() -> Code<LITLEN_SYMBOLS> {
 
 /// The header of a dynamic block: code lengths run-length coded with the
 /// code-length alphabet (16 = repeat previous, 17/18 = runs of zeros).
-struct DynamicHeader {
+pub(super) struct DynamicHeader {
     hlit: usize,
     hdist: usize,
     hclen: usize,
@@ -132,7 +132,7 @@ struct DynamicHeader {
 }
 
 impl DynamicHeader {
-    fn new(lit: &Code<LITLEN_SYMBOLS>, dist: &Code<DIST_SYMBOLS>) -> Self {
+    pub(super) fn new(lit: &Code<LITLEN_SYMBOLS>, dist: &Code<DIST_SYMBOLS>) -> Self {
         let hlit = 257.max(LITLEN_SYMBOLS - lit.lens.iter().rev().take_while(|&&l| l == 0).count());
         let hdist = 1.max(DIST_SYMBOLS - dist.lens.iter().rev().take_while(|&&l| l == 0).count());
         let mut all = [0u8; LITLEN_SYMBOLS + DIST_SYMBOLS];
@@ -198,7 +198,7 @@ impl DynamicHeader {
     }
 
     /// Size in bits, without the 3-bit block header.
-    fn cost(&self) -> u64 {
+    pub(super) fn cost(&self) -> u64 {
         let mut bits = 5 + 5 + 4 + 3 * self.hclen as u64;
         for &(s, _) in &self.rle[..self.n_rle] {
             bits += self.cl.lens[s as usize] as u64 + extra_bits_of_cl(s) as u64;
@@ -206,7 +206,7 @@ impl DynamicHeader {
         bits
     }
 
-    fn write(&self, w: &mut BitWriter) {
+    pub(super) fn write(&self, w: &mut BitWriter) {
         w.put((self.hlit - 257) as u32, 5);
         w.put((self.hdist - 1) as u32, 5);
         w.put((self.hclen - 4) as u32, 4);
