@@ -307,14 +307,14 @@ impl<S: Sink> StreamingWriter<S> {
             bytes: crate::deflate::WINDOW_BUFFER,
         })?;
         // Output waits until it fills a chunk, and one row's compressed data
-        // (usually at most a block, well under 64 KiB) can land on top of an
-        // almost full chunk: sized once here, the buffer seldom has to grow.
+        // plus at most a block's can land on top of an almost full chunk:
+        // sized once here, the buffer seldom has to grow.
         // Very large chunk sizes are left to grow on demand.
         let idat_size = options.effective_idat_chunk_size() as usize;
         let out_room = idat_size
             .min(1 << 22)
             .saturating_add(n)
-            .saturating_add(1 << 16);
+            .saturating_add(zlib.burst());
         zlib.output()
             .try_reserve_exact(out_room)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;

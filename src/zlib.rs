@@ -44,6 +44,11 @@ impl ZlibEncoder {
         self.deflate.output().extend_from_slice(&sum.to_be_bytes());
     }
 
+    /// See [`Deflater::burst`].
+    pub(crate) fn burst(&self) -> usize {
+        self.deflate.burst()
+    }
+
     /// Compressed bytes not yet taken.
     pub(crate) fn output(&mut self) -> &mut Vec<u8> {
         self.deflate.output()

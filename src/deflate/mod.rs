@@ -179,7 +179,7 @@ enum Engine {
     /// Per-block Huffman codes and zero runs, no match search ([`rle`]).
     Rle,
     /// LZ77 matching with hash chains.
-    Lz(Matcher),
+    Lz(alloc::boxed::Box<Matcher>),
 }
 
 impl Deflater {
@@ -188,7 +188,9 @@ impl Deflater {
         let engine = match level {
             Compression::Stored => Engine::Stored,
             Compression::Fastest => Engine::Rle,
-            _ => Engine::Lz(Matcher::new(level.params().expect("a matching level"))?),
+            _ => Engine::Lz(alloc::boxed::Box::new(Matcher::new(
+                level.params().expect("a matching level"),
+            )?)),
         };
         match engine {
             Engine::Stored => pending.try_reserve_exact(MAX_STORED)?,
@@ -205,6 +207,19 @@ impl Deflater {
     /// Compressed bytes produced so far and not yet taken by the caller.
     pub(crate) fn output(&mut self) -> &mut Vec<u8> {
         &mut self.bits.out
+    }
+
+    /// About the most output one block adds at once, beyond the input it
+    /// codes: what a caller that drains the output after each write should
+    /// leave room for.
+    pub(crate) fn burst(&self) -> usize {
+        match self.engine {
+            Engine::Stored => MAX_STORED + 16,
+            Engine::Rle => rle::BLOCK + 32,
+            // Blocks of at most 16 Ki tokens, and stored runs written in
+            // pieces of 65535 bytes.
+            Engine::Lz(_) => 1 << 16,
+        }
     }
 
     /// Compresses `data`, appending whatever output is complete.
