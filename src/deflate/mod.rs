@@ -1,19 +1,22 @@
 //! A streaming deflate compressor (RFC 1951) with bounded memory.
 //!
 //! Input arrives in pieces of any size through [`Deflater::write`]; output
-//! accumulates in [`Deflater::output`], from which the caller takes it. The
-//! compressor keeps a window buffer of [`WINDOW_BUFFER`] bytes, hash chains
-//! over the last 32 KiB, and one block of tokens (about 580 KiB), plus about
-//! 180 KiB of match and cost buffers at the best level, all allocated once,
-//! so its memory does not depend on how much passes through it.
+//! accumulates in [`Deflater::output`], from which the caller takes it. All
+//! state is allocated once, so memory does not depend on how much passes
+//! through: the matching levels keep a window buffer of [`WINDOW_BUFFER`]
+//! bytes, hash chains over the last 32 KiB and one block of tokens (about
+//! 580 KiB), plus about 180 KiB of match and cost buffers at the best level;
+//! the fastest level keeps one block of input, the stored level one stored
+//! block.
 //!
 //! - [`bits`]: the LSB-first bit writer;
 //! - [`tables`]: the length/distance code tables of the format;
 //! - [`huffman`]: length-limited Huffman code construction;
 //! - [`block`]: the token buffer and block encoding (stored / fixed / dynamic);
+//! - [`rle`]: the fastest level's coder (per-block codes, zero runs);
 //! - [`optimal`]: the near-optimal parser of the best level;
-//! - this file: match finding (hash chains, greedy or lazy parsing) and
-//!   the window that streams through.
+//! - this file: the engines, match finding (hash chains, greedy or lazy
+//!   parsing) and the window that streams through.
 
 mod bits;
 mod block;
@@ -23,7 +26,6 @@ mod rle;
 mod tables;
 
 use alloc::collections::TryReserveError;
-
 use alloc::vec::Vec;
 
 use bits::BitWriter;
@@ -43,7 +45,7 @@ pub enum Compression {
     /// No match search: Huffman codes fitted to each block and runs of
     /// zeros, the fastest way to a compressed file.
     Fastest,
-    /// Greedy matching with moderate hash chains.
+    /// Greedy matching on short hash chains.
     Fast,
     /// Lazy matching, the balance of size and speed.
     #[default]
@@ -263,7 +265,7 @@ impl Deflater {
 struct Matcher {
     p: Params,
     window: Vec<u8>,
-    /// Most recent position (plus nothing: 0 means none) of each 3-byte hash.
+    /// Most recent position of each hash (0 means none).
     head: Vec<u32>,
     /// Previous position with the same hash, indexed by `pos & WMASK`.
     prev: Vec<u32>,
