@@ -689,7 +689,19 @@ where
 /// assert_eq!(&png[1..4], b"PNG");
 /// ```
 pub fn encode(options: &Options, image: &[u8]) -> Result<Vec<u8>, Error<Infallible>> {
-    let mut w = StreamingWriter::with_options(Vec::new(), options)?;
+    // A stored image is as large as its rows: reserve that once rather than
+    // growing the output by doubling. Compressed sizes are not known ahead.
+    let mut out = Vec::new();
+    if options.compression == Compression::Stored {
+        let rows = options.height as usize;
+        let _ = out.try_reserve_exact(
+            image
+                .len()
+                .saturating_add(rows)
+                .saturating_add(image.len() / 8192 + 4096),
+        );
+    }
+    let mut w = StreamingWriter::with_options(out, options)?;
     w.write_bytes(image)?;
     w.finish()
 }
