@@ -304,7 +304,7 @@ impl Matcher {
     fn new(p: Params) -> Result<Self, TryReserveError> {
         Ok(Matcher {
             p,
-            window: zeroed(WINDOW_BUFFER)?,
+            window: zeroed(WINDOW_BUFFER + 1)?,
             head: zeroed(HASH_SIZE)?,
             prev: zeroed(WSIZE)?,
             strstart: 0,
@@ -412,9 +412,10 @@ impl Matcher {
 
     #[inline(always)]
     fn hash(&self, pos: usize) -> usize {
-        let w = &self.window;
-        let fourth = if self.p.hash4 { w[pos + 3] } else { 0 };
-        let v = u32::from_le_bytes([w[pos], w[pos + 1], w[pos + 2], fourth]);
+        // One 4-byte load; the window has a byte of padding past its end,
+        // so this is in bounds even for the last 3-byte string.
+        let v = u32::from_le_bytes(self.window[pos..pos + 4].try_into().unwrap());
+        let v = if self.p.hash4 { v } else { v & 0x00ff_ffff };
         (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
     }
 
