@@ -26,6 +26,9 @@ const MAX_PER_POS: usize = 8;
 /// Matches at least this long are taken whole, and the positions they cover
 /// are not searched (as libdeflate does), which keeps long runs fast.
 const LONG: usize = 128;
+/// A search gives up after this many candidates in a row that found
+/// nothing longer: what has not improved for a while seldom will.
+const STALE: u32 = 96;
 /// Statistics older than this many symbols are halved, so the model follows
 /// the data.
 const MODEL_WINDOW: u32 = 1 << 16;
@@ -189,12 +192,15 @@ impl Matcher {
             let mut cur = head;
             let mut best = MIN_MATCH - 1;
             let mut chain = self.p.max_chain;
+            let mut stale = 0;
             let start = filled;
             loop {
+                stale += 1;
                 if win[cur + best] == win[s + best] && win[cur] == win[s] {
                     let len = match_len(win, cur, s, max_len);
                     if len > best {
                         best = len;
+                        stale = 0;
                         if filled - start == MAX_PER_POS {
                             // Keep the longest: drop the shortest.
                             opt.matches.copy_within(start + 1..filled, start);
@@ -205,11 +211,18 @@ impl Matcher {
                         if len >= self.p.nice || len == max_len {
                             break;
                         }
+                        // Once a good match is in hand, longer chains seldom
+                        // pay (zlib's good_length): on data of few distinct
+                        // bytes every candidate matches a little, and a full
+                        // search at every position would crawl.
+                        if len >= self.p.good {
+                            chain = chain.min(self.p.max_chain / 4);
+                        }
                     }
                 }
                 cur = self.prev[cur & WMASK] as usize;
                 chain -= 1;
-                if cur <= limit || chain == 0 {
+                if cur <= limit || chain == 0 || stale > STALE {
                     break;
                 }
             }
