@@ -8,14 +8,7 @@ use std::io::Cursor;
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options};
 
 /// The filters of the committed API (the adaptive choice included).
-pub const FILTERS: [Filter; 6] = [
-    Filter::None,
-    Filter::Sub,
-    Filter::Up,
-    Filter::Average,
-    Filter::Paeth,
-    Filter::Adaptive,
-];
+pub const FILTERS: [Filter; 7] = Filter::ALL;
 
 /// Encoder parameters, possibly invalid.
 #[derive(Clone, Debug)]
