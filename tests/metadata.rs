@@ -7,6 +7,9 @@
 //! A missing `pngcheck` or corpus is a notice and a pass, unless
 //! `PNGSTREAM_STRICT=1`.
 
+mod common;
+
+use common::chunks;
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -21,32 +24,6 @@ use pngstream::{
 
 fn strict() -> bool {
     std::env::var("PNGSTREAM_STRICT").is_ok_and(|v| v == "1")
-}
-
-/// Every chunk as (type, data), checking lengths and CRCs on the way.
-fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
-    assert_eq!(&png[..8], &pngstream::SIGNATURE);
-    let mut pos = 8;
-    let mut out = Vec::new();
-    while pos < png.len() {
-        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-        let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
-        let data = &png[pos + 8..pos + 8 + len];
-        let crc = u32::from_be_bytes(png[pos + 8 + len..pos + 12 + len].try_into().unwrap());
-        let mut h = crc32fast::Hasher::new();
-        h.update(&kind);
-        h.update(data);
-        assert_eq!(
-            h.finalize(),
-            crc,
-            "CRC of {}",
-            String::from_utf8_lossy(&kind)
-        );
-        out.push((kind, data.to_vec()));
-        pos += 12 + len;
-    }
-    assert_eq!(pos, png.len());
-    out
 }
 
 fn kinds(png: &[u8]) -> Vec<String> {

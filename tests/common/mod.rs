@@ -368,19 +368,17 @@ pub fn raw_chunks(bytes: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
     out
 }
 
-/// Checks the file's chunk layout: signature, IHDR first, IEND last, CRCs
-/// (with `crc32fast`), IDATs contiguous and none larger than `max_idat`.
-/// Returns the number of IDAT chunks.
-pub fn check_chunks(bytes: &[u8], max_idat: u32) -> usize {
-    assert_eq!(&bytes[..8], &pngstream::SIGNATURE);
+/// Every chunk of the file as (type, data), checking the signature, the
+/// lengths and every CRC (with `crc32fast`) on the way.
+pub fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+    assert_eq!(&png[..8], &pngstream::SIGNATURE);
     let mut pos = 8;
-    let mut kinds = Vec::new();
-    let mut idats = 0;
-    while pos < bytes.len() {
-        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-        let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
-        let data = &bytes[pos + 8..pos + 8 + len];
-        let crc = u32::from_be_bytes(bytes[pos + 8 + len..pos + 12 + len].try_into().unwrap());
+    let mut out = Vec::new();
+    while pos < png.len() {
+        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
+        let data = &png[pos + 8..pos + 8 + len];
+        let crc = u32::from_be_bytes(png[pos + 8 + len..pos + 12 + len].try_into().unwrap());
         let mut h = crc32fast::Hasher::new();
         h.update(&kind);
         h.update(data);
@@ -390,18 +388,33 @@ pub fn check_chunks(bytes: &[u8], max_idat: u32) -> usize {
             "CRC of {}",
             String::from_utf8_lossy(&kind)
         );
-        if &kind == b"IDAT" {
-            idats += 1;
-            assert!(len as u32 <= max_idat, "IDAT of {len} > {max_idat}");
-        }
-        kinds.push(kind);
+        out.push((kind, data.to_vec()));
         pos += 12 + len;
     }
-    assert_eq!(pos, bytes.len());
+    assert_eq!(pos, png.len());
+    out
+}
+
+/// Checks the file's chunk layout: IHDR first, IEND last, CRCs, IDATs
+/// contiguous and none larger than `max_idat`. Returns the number of IDATs.
+pub fn check_chunks(bytes: &[u8], max_idat: u32) -> usize {
+    let kinds: Vec<[u8; 4]> = chunks(bytes)
+        .into_iter()
+        .map(|(kind, data)| {
+            if &kind == b"IDAT" {
+                assert!(
+                    data.len() as u32 <= max_idat,
+                    "IDAT of {} > {max_idat}",
+                    data.len()
+                );
+            }
+            kind
+        })
+        .collect();
     assert_eq!(kinds.first(), Some(b"IHDR"));
     assert_eq!(kinds.last(), Some(b"IEND"));
     let first = kinds.iter().position(|k| k == b"IDAT").expect("no IDAT");
     let last = kinds.iter().rposition(|k| k == b"IDAT").unwrap();
     assert!(kinds[first..=last].iter().all(|k| k == b"IDAT"));
-    idats
+    kinds.iter().filter(|k| *k == b"IDAT").count()
 }
