@@ -526,34 +526,23 @@ impl<S: Sink> StreamingWriter<S> {
     /// Filters and compresses one complete row, then passes on full chunks.
     fn encode_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
         let bpp = self.geo.bpp;
-        match self.filter {
-            Filter::None => {
-                self.zlib.write(&[0]);
-                self.zlib.write(row);
+        if self.filter == Filter::None {
+            self.zlib.write(&[0]);
+            self.zlib.write(row);
+        } else {
+            // Sub looks only within the row: the row above is not kept.
+            let prev = if self.filter == Filter::Sub {
+                row
+            } else {
+                &self.prev
+            };
+            let (out, scratch) = (&mut self.filtered, &mut self.scratch);
+            match self.filter {
+                Filter::Adaptive => filter::apply_adaptive(row, prev, bpp, out, scratch),
+                Filter::Entropy => filter::apply_min_entropy(row, prev, bpp, out, scratch),
+                kind => filter::apply(kind, row, prev, bpp, out),
             }
-            Filter::Adaptive => {
-                filter::apply_adaptive(row, &self.prev, bpp, &mut self.filtered, &mut self.scratch);
-                self.zlib.write(&self.filtered);
-            }
-            Filter::Entropy => {
-                filter::apply_min_entropy(
-                    row,
-                    &self.prev,
-                    bpp,
-                    &mut self.filtered,
-                    &mut self.scratch,
-                );
-                self.zlib.write(&self.filtered);
-            }
-            Filter::Sub => {
-                // Sub looks only within the row: the row above is not kept.
-                filter::apply(Filter::Sub, row, row, bpp, &mut self.filtered);
-                self.zlib.write(&self.filtered);
-            }
-            kind => {
-                filter::apply(kind, row, &self.prev, bpp, &mut self.filtered);
-                self.zlib.write(&self.filtered);
-            }
+            self.zlib.write(&self.filtered);
         }
         if !self.prev.is_empty() {
             self.prev.copy_from_slice(row);
