@@ -215,7 +215,7 @@ pub(crate) fn apply_adaptive(
 /// and rates the result with `cost`; the cheapest (the first of equals) ends
 /// in `out`. Both buffers are `cur.len() + 1` long and reused across rows, so
 /// nothing is allocated; the two swap roles instead of copying the leader.
-fn apply_cheapest<C: PartialOrd>(
+fn apply_cheapest<C: PartialOrd + Default>(
     cur: &[u8],
     prev: &[u8],
     bpp: usize,
@@ -223,6 +223,14 @@ fn apply_cheapest<C: PartialOrd>(
     scratch: &mut [u8],
     cost: impl Fn(&[u8]) -> C,
 ) {
+    if cur == prev {
+        // A row equal to the one above: Up gives all zeros, which nothing
+        // beats, and the comparison runs at memory speed (common in
+        // procedural images, where rows repeat).
+        out[0] = Filter::Up.type_byte();
+        out[1..].fill(0);
+        return;
+    }
     let (mut best_buf, mut trial): (&mut [u8], &mut [u8]) = (out, scratch);
     let mut best: Option<C> = None;
     let mut best_in_scratch = false;
@@ -236,9 +244,15 @@ fn apply_cheapest<C: PartialOrd>(
         apply(kind, cur, prev, bpp, trial);
         let c = cost(&trial[1..]);
         if best.as_ref().is_none_or(|b| c < *b) {
+            // A cost of zero (an all-zero or constant residual) cannot be
+            // beaten: the remaining filters are not tried.
+            let perfect = c <= C::default();
             best = Some(c);
             core::mem::swap(&mut best_buf, &mut trial);
             best_in_scratch = !best_in_scratch;
+            if perfect {
+                break;
+            }
         }
     }
     if best_in_scratch {
@@ -357,6 +371,36 @@ mod tests {
                     .unwrap();
                 assert_eq!(cost(&out[1..]), best);
                 assert_eq!(unfilter(&out, &prev, bpp), cur);
+            }
+        }
+    }
+
+    #[test]
+    fn zero_cost_shortcuts_keep_the_minimum() {
+        // Rows equal to the one above, constant rows (Sub gives zeros after
+        // the first pixel) and all-zero rows take the early exits.
+        let ramp: Vec<u8> = (0..90u8).collect();
+        let cases: [(Vec<u8>, Vec<u8>); 4] = [
+            (ramp.clone(), ramp.clone()),
+            (vec![7; 90], ramp.clone()),
+            (vec![0; 90], vec![0; 90]),
+            (vec![0; 90], ramp.clone()),
+        ];
+        for (cur, prev) in &cases {
+            let (mut out, mut scratch) = (vec![9; 91], vec![9; 91]);
+            apply_adaptive(cur, prev, 3, &mut out, &mut scratch);
+            let best = Filter::ROW_FILTERS
+                .iter()
+                .map(|&k| cost(&naive(k, cur, prev, 3)[1..]))
+                .min()
+                .unwrap();
+            assert_eq!(cost(&out[1..]), best);
+            assert_eq!(unfilter(&out, prev, 3), *cur);
+            let (mut out, mut scratch) = (vec![9; 91], vec![9; 91]);
+            apply_min_entropy(cur, prev, 3, &mut out, &mut scratch);
+            assert_eq!(unfilter(&out, prev, 3), *cur);
+            if cur == prev {
+                assert_eq!(out, naive(Filter::Up, cur, prev, 3));
             }
         }
     }
