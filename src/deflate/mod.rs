@@ -95,12 +95,12 @@ impl Compression {
     /// Match-finder settings; `None` for the levels that search no matches.
     fn params(self) -> Option<Params> {
         use Parse::*;
-        let (max_chain, good, lazy, nice, parse, skip_shift) = match self {
+        let (max_chain, good, lazy, nice, parse, skip_shift, insert_all) = match self {
             Compression::Stored => return None,
             Compression::Fastest => return None,
-            Compression::Fast => (8, 4, 16, 32, Greedy, 7),
-            Compression::Default => (64, 8, 16, 128, Lazy, 32),
-            Compression::Best => (256, 32, 258, 258, Optimal, 32),
+            Compression::Fast => (8, 4, 16, 32, Greedy, 7, 16),
+            Compression::Default => (64, 8, 16, 128, Lazy, 32, INSERT_ALL),
+            Compression::Best => (256, 32, 258, 258, Optimal, 32, MAX_MATCH),
         };
         Some(Params {
             max_chain,
@@ -110,6 +110,7 @@ impl Compression {
             parse,
             hash4: parse == Greedy,
             skip_shift,
+            insert_all,
         })
     }
 }
@@ -122,7 +123,6 @@ struct Params {
     /// Above this previous match length, search only a quarter of the chain.
     good: usize,
     /// Lazy: do not look for a better match after one this long.
-    /// Greedy: index the positions inside matches up to this long.
     lazy: usize,
     /// Stop searching as soon as a match this long is found.
     nice: usize,
@@ -134,6 +134,27 @@ struct Params {
     /// `n >> skip_shift` positions are taken as literals unsearched, so
     /// incompressible stretches pass quickly (the skipping of LZ4 and Snappy).
     skip_shift: u32,
+    /// Every position inside a match up to this long is added to the hash
+    /// chains; of a longer match only the last [`TAIL_INSERT`], which is
+    /// enough for a run to find itself at distance 1 and saves hashing most
+    /// of a long match (zlib's `max_insert_length`, refined).
+    insert_all: usize,
+}
+
+/// Positions at the end of a long match that are still indexed.
+const TAIL_INSERT: usize = 4;
+
+impl Params {
+    /// The first position to index inside a match of `len` bytes that
+    /// starts at `s - 1` and is already indexed up to `s`.
+    #[inline(always)]
+    fn first_indexed(&self, s: usize, len: usize) -> usize {
+        if len <= self.insert_all {
+            s + 1
+        } else {
+            (s + len - TAIL_INSERT).max(s + 1)
+        }
+    }
 }
 
 /// How a level turns matches into tokens.
@@ -164,6 +185,8 @@ const MAX_DIST: usize = WSIZE - MIN_LOOKAHEAD;
 const TOO_FAR: usize = 4096;
 const HASH_BITS: u32 = 15;
 const HASH_SIZE: usize = 1 << HASH_BITS;
+/// Longest match whose every position the default level indexes.
+const INSERT_ALL: usize = 128;
 
 /// Streaming deflate compressor; see the module docs.
 pub(crate) struct Deflater {
@@ -475,8 +498,8 @@ impl Matcher {
                 let dist = s - self.match_start;
                 self.matched(w, s, len, dist);
                 self.lookahead -= len;
-                if len <= self.p.lazy && self.lookahead >= MIN_MATCH {
-                    for pos in s + 1..s + len {
+                if self.lookahead >= MIN_MATCH {
+                    for pos in self.p.first_indexed(s, len)..s + len {
                         self.insert(pos);
                     }
                 }
@@ -530,7 +553,7 @@ impl Matcher {
                 let len = self.prev_length;
                 let max_insert = s + self.lookahead - MIN_MATCH;
                 self.matched(w, start, len, start - self.prev_match);
-                for pos in s + 1..start + len {
+                for pos in self.p.first_indexed(s, len - 1)..start + len {
                     if pos <= max_insert {
                         self.insert(pos);
                     }
