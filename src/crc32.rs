@@ -1,9 +1,18 @@
 //! CRC-32 as PNG chunks use it (ISO 3309 / ITU-T V.42, reflected polynomial
 //! `0xEDB88320`), computed incrementally.
 //!
-//! The fast path is slicing-by-16: sixteen 256-entry tables, built at compile
-//! time, let one step fold sixteen input bytes into the CRC with sixteen
-//! independent table look-ups instead of a serial chain of sixteen.
+//! Two algorithms, by input length:
+//! - short input: slicing-by-16, sixteen 256-entry tables built at compile
+//!   time, so one step folds sixteen bytes into the CRC with sixteen
+//!   independent table look-ups instead of a serial chain of sixteen;
+//! - long input: folding by a sparse multiple of the polynomial (the idea of
+//!   the Chorba algorithm, arXiv:2412.16398). `Q(x) = x^300 + x^155 + x^117 +
+//!   x^89 + 1` is a multiple of the CRC polynomial, so any message bit can be
+//!   replaced by four bits 145, 183, 211 and 300 positions later without
+//!   changing the CRC. Pushing every 64-bit word forward like this is shifts
+//!   and XORs only, no table look-ups, and two independent lanes of it fill
+//!   the vector registers; what is left, 40 bytes a lane, goes through the
+//!   tables, and the lanes are joined by polynomial arithmetic.
 
 /// The reflected CRC-32 polynomial used by PNG and zlib.
 const POLY: u32 = 0xEDB8_8320;
@@ -51,10 +60,10 @@ const fn crc32_const(data: &[u8]) -> u32 {
     !crc
 }
 
-/// Independent lanes in [`Crc32::update`], and the shortest lane worth the
-/// cost of joining (a few hundred operations).
-const LANES: usize = 4;
-const MIN_LANE: usize = 1024;
+/// Lanes of the folding path, and the shortest input it takes: below
+/// this, the fixed cost of joining lanes outweighs the faster loop.
+const LANES: usize = 2;
+const MIN_FOLD: usize = 2048;
 
 /// One slicing-by-16 step: folds 16 bytes into the (inverted) register.
 ///
@@ -93,6 +102,52 @@ fn slice16(mut crc: u32, data: &[u8]) -> u32 {
         crc = (crc >> 8) ^ TABLES[0][((crc ^ b as u32) & 0xff) as usize];
     }
     crc
+}
+
+/// Runs the CRC register of each lane over its input (whole 64-bit words,
+/// at least six) by folding with `Q(x)` (see the module docs), and returns
+/// the registers. Word `i` of a lane, once the bits pushed into it from
+/// earlier words are added, is replaced by its images 145, 183, 211 and 300
+/// bits on, which land in words `i + 2` to `i + 5`; the five words still
+/// pending at the end hold the whole remainder and are run through the
+/// tables from a zero register (the emptied words before them would leave
+/// a zero register unchanged).
+#[inline(always)]
+fn fold<const L: usize>(regs: [u32; L], lanes: [&[u8]; L]) -> [u32; L] {
+    let words = lanes[0].len() / 8;
+    debug_assert!(words >= 6 && lanes.iter().all(|l| l.len() == words * 8));
+    // `pend[j][l]`: bits already pushed into word `i + j` of lane `l`; the
+    // register enters as bits pushed into the first word.
+    let mut pend = [[0u64; L]; 5];
+    for l in 0..L {
+        pend[0][l] = regs[l] as u64;
+    }
+    let bodies: [&[u8]; L] = core::array::from_fn(|l| &lanes[l][..(words - 5) * 8]);
+    for i in 0..words - 5 {
+        let mut x = [0u64; L];
+        for l in 0..L {
+            let w: [u8; 8] = bodies[l][i * 8..i * 8 + 8].try_into().unwrap();
+            x[l] = u64::from_le_bytes(w) ^ pend[0][l];
+        }
+        for l in 0..L {
+            let x = x[l];
+            pend[0][l] = pend[1][l];
+            pend[1][l] = pend[2][l] ^ (x << 17) ^ (x << 55);
+            pend[2][l] = pend[3][l] ^ (x >> 47) ^ (x >> 9) ^ (x << 19);
+            pend[3][l] = pend[4][l] ^ (x >> 45) ^ (x << 44);
+            pend[4][l] = x >> 20;
+        }
+    }
+    core::array::from_fn(|l| {
+        let mut rest = [0u8; 40];
+        let last = &lanes[l][(words - 5) * 8..];
+        for j in 0..5 {
+            let w: [u8; 8] = last[j * 8..j * 8 + 8].try_into().unwrap();
+            let w = u64::from_le_bytes(w) ^ pend[j][l];
+            rest[j * 8..j * 8 + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        slice16(0, &rest)
+    })
 }
 
 /// `a·b` modulo the CRC polynomial, in the reflected bit order CRC-32 uses
@@ -153,37 +208,18 @@ impl Crc32 {
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
-        if data.len() < LANES * MIN_LANE {
+        if data.len() < MIN_FOLD {
             self.state = slice16(self.state, data);
             return;
         }
-        // Four independent lanes over four quarters of the input keep more
-        // look-ups in flight than one serial chain through `crc` (a few per
-        // cent faster measured); their CRCs are then joined by polynomial
-        // arithmetic (zlib's crc32_combine).
-        let lane = (data.len() / LANES) & !15;
-        let (q0, rest) = data.split_at(lane);
-        let (q1, rest) = rest.split_at(lane);
-        let (q2, q3) = rest.split_at(lane);
-        let mut st = [self.state, !0, !0, !0];
-        let lanes = q0
-            .chunks_exact(16)
-            .zip(q1.chunks_exact(16))
-            .zip(q2.chunks_exact(16))
-            .zip(q3.chunks_exact(16));
-        for (((b0, b1), b2), b3) in lanes {
-            st[0] = step16(st[0], b0);
-            st[1] = step16(st[1], b1);
-            st[2] = step16(st[2], b2);
-            st[3] = step16(st[3], b3);
-        }
-        st[3] = slice16(st[3], &q3[lane..]);
-        let shift = x8nmodp(lane as u64);
-        let mut crc = !st[0];
-        crc = multmodp(shift, crc) ^ !st[1];
-        crc = multmodp(shift, crc) ^ !st[2];
-        crc = multmodp(x8nmodp(q3.len() as u64), crc) ^ !st[3];
-        self.state = !crc;
+        let lane = (data.len() / LANES) & !7;
+        let (a, rest) = data.split_at(lane);
+        let (b, tail) = rest.split_at(lane);
+        let [ra, rb] = fold([self.state, 0], [a, b]);
+        // Registers join linearly: the first moves past the second lane's
+        // bytes, then the second's (begun from zero) is added.
+        let crc = multmodp(x8nmodp(lane as u64), ra) ^ rb;
+        self.state = slice16(crc, tail);
     }
 
     pub(crate) fn finish(self) -> u32 {
@@ -258,9 +294,32 @@ mod tests {
     }
 
     #[test]
+    fn folding_polynomial_is_a_multiple_of_the_crc_polynomial() {
+        // Q(x) mod P(x) by long division, bit 0 the x^0 coefficient.
+        let mut q = [0u64; 5];
+        for e in [300, 155, 117, 89, 0] {
+            q[e / 64] |= 1 << (e % 64);
+        }
+        let p = 0x1_04C1_1DB7u64; // P(x), normal bit order, degree 32
+        for e in (32..=300).rev() {
+            if q[e / 64] >> (e % 64) & 1 != 0 {
+                for k in 0..=32 {
+                    if p >> k & 1 != 0 {
+                        let t = e - 32 + k;
+                        q[t / 64] ^= 1 << (t % 64);
+                    }
+                }
+            }
+        }
+        assert_eq!(q, [0; 5]);
+    }
+
+    #[test]
     fn lanes_and_joining_match_bitwise() {
         let data = pseudo_random(70_000, 11);
-        for len in [4095, 4096, 4097, 4111, 4112, 5000, 16_384, 65_537, 70_000] {
+        for len in [
+            2047, 2048, 2049, 2055, 2056, 4095, 4097, 5000, 16_384, 65_537, 70_000,
+        ] {
             let d = &data[..len];
             assert_eq!(crc32(d), bitwise(d), "len {len}");
             let mut c = Crc32::new();
