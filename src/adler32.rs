@@ -2,8 +2,11 @@
 //!
 //! The fast path keeps [`LANES`] independent pairs of sums, one per byte
 //! position within a group of `LANES` bytes, so the inner loop is a plain
-//! element-wise add the compiler turns into vector instructions. The lanes are
-//! folded back into the two scalar sums at the end of every block.
+//! element-wise add the compiler turns into vector instructions. The inner
+//! loop adds in 16-bit lanes (eight to a 128-bit register), over runs of
+//! [`RUN`] groups short enough that they cannot overflow; each run is then
+//! added into 32-bit lane sums, which are folded back into the two scalar
+//! sums at the end of every block.
 
 /// The largest prime below 2^16, the modulus of both sums.
 const MOD: u32 = 65_521;
@@ -14,10 +17,13 @@ const MOD: u32 = 65_521;
 const NMAX: usize = 5552;
 
 /// Number of independent lanes. Each lane sums every `LANES`-th byte, so a
-/// lane's sums see `NMAX` bytes in a block of `LANES · NMAX`; four `u32`
-/// lanes fill one 128-bit vector register.
-const LANES: usize = 4;
+/// lane's sums see `NMAX` bytes in a block of `LANES · NMAX`.
+const LANES: usize = 16;
 const BLOCK: usize = LANES * NMAX;
+/// Groups of `LANES` bytes summed in 16-bit lanes before widening: the
+/// running sum of a lane's running byte sums stays below
+/// `255 · RUN · (RUN + 1) / 2 = 34 680 < 2^16`.
+const RUN: usize = 16;
 
 /// An incremental Adler-32 hasher.
 #[derive(Clone, Copy, Debug)]
@@ -34,15 +40,26 @@ impl Adler32 {
     pub(crate) fn update(&mut self, data: &[u8]) {
         let (body, tail) = data.split_at(data.len() - data.len() % LANES);
         let (mut a, mut b) = (self.a, self.b);
-        // Lane i sums bytes i, i + 4, i + 8, ...: `la[i]` their sum and `lb[i]`
-        // the running sum of `la[i]` after each group of four.
+        // Lane i sums bytes i, i + 16, i + 32, ...: `la[i]` their sum and
+        // `lb[i]` the running sum of `la[i]` after each group of sixteen.
         let mut la = [0u32; LANES];
         let mut lb = [0u32; LANES];
         for block in body.chunks(BLOCK) {
-            for q in block.chunks_exact(LANES) {
+            for run in block.chunks(LANES * RUN) {
+                // The same two sums over this run alone, from zero.
+                let mut ra = [0u16; LANES];
+                let mut rb = [0u16; LANES];
+                for group in run.chunks_exact(LANES) {
+                    for i in 0..LANES {
+                        ra[i] += group[i] as u16;
+                        rb[i] += ra[i];
+                    }
+                }
+                // Each of the run's groups also added the lane's earlier sum.
+                let groups = (run.len() / LANES) as u32;
                 for i in 0..LANES {
-                    la[i] += q[i] as u32;
-                    lb[i] += la[i];
+                    lb[i] += groups * la[i] + rb[i] as u32;
+                    la[i] += ra[i] as u32;
                 }
             }
             // What `a` before this block adds to `b` for each byte.
@@ -53,8 +70,8 @@ impl Adler32 {
             }
             b %= MOD;
         }
-        // A byte in lane i of group k (of m) carries weight 4·(m − k) − i in
-        // `b`; `lb` counted it m − k + 1 times, hence 4·lb[i] − i·la[i].
+        // A byte in lane i of group k (of m) carries weight 16·(m − k) − i
+        // in `b`; `lb` counted it m − k + 1 times, hence 16·lb[i] − i·la[i].
         for i in 0..LANES {
             a += la[i];
             b += LANES as u32 * lb[i] + (MOD - la[i]) * i as u32;

@@ -637,7 +637,11 @@ fn match_len(w: &[u8], a: usize, b: usize, max: usize) -> usize {
         }
         n += 8;
     }
-    n + x[n..].iter().zip(&y[n..]).take_while(|(p, q)| p == q).count()
+    n + x[n..]
+        .iter()
+        .zip(&y[n..])
+        .take_while(|(p, q)| p == q)
+        .count()
 }
 
 /// Compresses `data` into a raw deflate stream in one call.
