@@ -468,6 +468,21 @@ impl Matcher {
         }
     }
 
+    /// The bytes at positions `from..to` as literals, in as few pieces as
+    /// block boundaries allow.
+    #[inline(always)]
+    fn literals(&mut self, w: &mut BitWriter, mut from: usize, to: usize) {
+        while from < to {
+            let n = self.tokens.room().min(to - from);
+            self.tokens.literals(&self.window[from..from + n]);
+            from += n;
+            self.block_end = from;
+            if self.tokens.is_full() {
+                self.flush_block(w, false);
+            }
+        }
+    }
+
     #[inline(always)]
     fn matched(&mut self, w: &mut BitWriter, pos: usize, len: usize, dist: usize) {
         self.tokens.matched(len, dist);
@@ -520,8 +535,10 @@ impl Matcher {
                 let skip = (self.misses >> self.p.skip_shift)
                     .min(32)
                     .min(self.lookahead - 1);
-                for pos in s..=s + skip {
-                    self.literal(w, pos);
+                if skip == 0 {
+                    self.literal(w, s);
+                } else {
+                    self.literals(w, s, s + skip + 1);
                 }
                 self.lookahead -= skip + 1;
                 self.strstart = s + skip + 1;
