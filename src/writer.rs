@@ -88,8 +88,10 @@ impl Options {
     /// Sets the scanline filter. Without this call the filter follows libpng's
     /// advice and the level: [`Filter::None`] for indexed and sub-byte images
     /// and with [`Compression::Stored`], where filtering cannot pay; for 8- and
-    /// 16-bit greyscale and truecolour, [`Filter::Adaptive`] at the fast levels
-    /// and the closer (slower) [`Filter::Entropy`] at `Default` and `Best`.
+    /// 16-bit greyscale and truecolour, [`Filter::Up`] at
+    /// [`Compression::Fastest`], [`Filter::Adaptive`] at [`Compression::Fast`]
+    /// and [`Compression::Default`], and the closer (slower)
+    /// [`Filter::Entropy`] at [`Compression::Best`].
     pub fn filter(mut self, filter: Filter) -> Options {
         self.filter = Some(filter);
         self
@@ -123,7 +125,9 @@ impl Options {
                 || self.depth < BitDepth::Eight
             {
                 Filter::None
-            } else if matches!(self.compression, Compression::Fastest | Compression::Fast) {
+            } else if self.compression == Compression::Fastest {
+                Filter::Up
+            } else if matches!(self.compression, Compression::Fast | Compression::Default) {
                 Filter::Adaptive
             } else {
                 Filter::Entropy

@@ -46,22 +46,6 @@ impl Tokens {
         self.lit_freq[byte as usize] += 1;
     }
 
-    /// Several literals at once (at most the room left in the block).
-    #[inline(always)]
-    pub(crate) fn literals(&mut self, bytes: &[u8]) {
-        debug_assert!(self.tokens.len() + bytes.len() <= MAX_TOKENS);
-        self.tokens.extend(bytes.iter().map(|&b| b as u32));
-        for &b in bytes {
-            self.lit_freq[b as usize] += 1;
-        }
-    }
-
-    /// Tokens that still fit in the block.
-    #[inline(always)]
-    pub(crate) fn room(&self) -> usize {
-        MAX_TOKENS - self.tokens.len()
-    }
-
     #[inline(always)]
     pub(crate) fn matched(&mut self, len: usize, dist: usize) {
         debug_assert!((MIN_MATCH..=MAX_MATCH).contains(&len) && (1..=32768).contains(&dist));

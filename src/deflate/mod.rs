@@ -6,16 +6,16 @@
 //! through: the matching levels keep a window buffer of [`WINDOW_BUFFER`]
 //! bytes, hash chains over the last 32 KiB and one block of tokens (about
 //! 580 KiB), plus about 180 KiB of match and cost buffers at the best level;
-//! the fastest level keeps one block of input, the stored level one stored
+//! the two fastest levels keep one block of input, the stored level one stored
 //! block.
 //!
 //! - [`bits`]: the LSB-first bit writer;
 //! - [`tables`]: the length/distance code tables of the format;
 //! - [`huffman`]: length-limited Huffman code construction;
 //! - [`block`]: the token buffer and block encoding (stored / fixed / dynamic);
-//! - [`rle`]: the fastest level's coder (per-block codes, zero runs);
+//! - [`rle`]: the coder of the two fastest levels (per-block codes, zero runs);
 //! - [`optimal`]: the near-optimal parser of the best level;
-//! - this file: the engines, match finding (hash chains, greedy or lazy
+//! - this file: the engines, match finding (hash chains, lazy
 //!   parsing) and the window that streams through.
 
 mod bits;
@@ -43,15 +43,20 @@ pub enum Compression {
     /// No compression: stored deflate blocks, the fastest way to a valid PNG.
     Stored,
     /// No match search: Huffman codes fitted to each block and runs of
-    /// zeros, the fastest way to a compressed file.
+    /// zeros, over rows filtered with Up by default (the pairing of the png
+    /// crate's `Fastest`): the fastest way to a compressed file.
     Fastest,
-    /// Greedy matching on short hash chains.
+    /// The coder of `Fastest` over rows filtered adaptively by default
+    /// (the pairing of the png crate's `Fast`): smaller files, still no
+    /// match search.
     Fast,
-    /// Lazy matching, the balance of size and speed.
+    /// Lazy matching on short hash chains of 4-byte strings, over rows
+    /// filtered adaptively by default: the balance of size and speed.
     #[default]
     Default,
     /// Near-optimal parsing (every match at every position weighed by its
-    /// cost in bits): smallest output, slowest.
+    /// cost in bits) over rows filtered for the least entropy by default:
+    /// smallest output, slowest.
     Best,
 }
 
@@ -95,12 +100,10 @@ impl Compression {
     /// Match-finder settings; `None` for the levels that search no matches.
     fn params(self) -> Option<Params> {
         use Parse::*;
-        let (max_chain, good, lazy, nice, parse, skip_shift, insert_all) = match self {
-            Compression::Stored => return None,
-            Compression::Fastest => return None,
-            Compression::Fast => (8, 4, 16, 32, Greedy, 7, 16),
-            Compression::Default => (64, 8, 16, 128, Lazy, 32, INSERT_ALL),
-            Compression::Best => (256, 32, 258, 258, Optimal, 32, MAX_MATCH),
+        let (max_chain, good, lazy, nice, parse, insert_all, hash4) = match self {
+            Compression::Stored | Compression::Fastest | Compression::Fast => return None,
+            Compression::Default => (16, 8, 16, 128, Lazy, INSERT_ALL, true),
+            Compression::Best => (256, 32, 258, 258, Optimal, MAX_MATCH, false),
         };
         Some(Params {
             max_chain,
@@ -108,8 +111,7 @@ impl Compression {
             lazy,
             nice,
             parse,
-            hash4: parse == Greedy,
-            skip_shift,
+            hash4,
             insert_all,
         })
     }
@@ -128,12 +130,10 @@ struct Params {
     nice: usize,
     parse: Parse,
     /// Hash four bytes instead of three: chains then hold only candidates
-    /// for matches of four or more, far fewer to check (greedy levels).
+    /// for matches of four or more, far fewer to check. On filtered image
+    /// rows 3-byte matches rarely pay, and with short chains this gives
+    /// smaller files as well as faster ones.
     hash4: bool,
-    /// Greedy: after `n` positions in a row without a match, the next
-    /// `n >> skip_shift` positions are taken as literals unsearched, so
-    /// incompressible stretches pass quickly (the skipping of LZ4 and Snappy).
-    skip_shift: u32,
     /// Every position inside a match up to this long is added to the hash
     /// chains; of a longer match only the last [`TAIL_INSERT`], which is
     /// enough for a run to find itself at distance 1 and saves hashing most
@@ -146,7 +146,7 @@ const TAIL_INSERT: usize = 4;
 
 impl Params {
     /// The first position to index inside a match of `len` bytes that
-    /// starts at `s - 1` and is already indexed up to `s`.
+    /// starts at `s - 1` and is indexed up to `s`.
     #[inline(always)]
     fn first_indexed(&self, s: usize, len: usize) -> usize {
         if len <= self.insert_all {
@@ -160,8 +160,6 @@ impl Params {
 /// How a level turns matches into tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Parse {
-    /// The longest match at each position.
-    Greedy,
     /// A match is deferred by one position in case the next is longer.
     Lazy,
     /// Chunks are parsed for the fewest bits ([`optimal`]).
@@ -212,7 +210,7 @@ impl Deflater {
         let mut pending = Vec::new();
         let engine = match level {
             Compression::Stored => Engine::Stored,
-            Compression::Fastest => Engine::Rle,
+            Compression::Fastest | Compression::Fast => Engine::Rle,
             _ => Engine::Lz(alloc::boxed::Box::new(Matcher::new(
                 level.params().expect("a matching level"),
             )?)),
@@ -304,8 +302,6 @@ struct Matcher {
     /// data costs 5 bytes per 64 KiB, not 5 per block of tokens.
     stored_from: Option<usize>,
     tokens: Tokens,
-    /// Greedy: positions since the last match.
-    misses: usize,
     // Lazy-parsing state carried from one position to the next.
     match_length: usize,
     match_start: usize,
@@ -336,7 +332,6 @@ impl Matcher {
             block_end: 0,
             stored_from: None,
             tokens: Tokens::new()?,
-            misses: 0,
             match_length: MIN_MATCH - 1,
             match_start: 0,
             prev_length: MIN_MATCH - 1,
@@ -468,21 +463,6 @@ impl Matcher {
         }
     }
 
-    /// The bytes at positions `from..to` as literals, in as few pieces as
-    /// block boundaries allow.
-    #[inline(always)]
-    fn literals(&mut self, w: &mut BitWriter, mut from: usize, to: usize) {
-        while from < to {
-            let n = self.tokens.room().min(to - from);
-            self.tokens.literals(&self.window[from..from + n]);
-            from += n;
-            self.block_end = from;
-            if self.tokens.is_full() {
-                self.flush_block(w, false);
-            }
-        }
-    }
-
     #[inline(always)]
     fn matched(&mut self, w: &mut BitWriter, pos: usize, len: usize, dist: usize) {
         self.tokens.matched(len, dist);
@@ -494,55 +474,8 @@ impl Matcher {
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {
         match self.p.parse {
-            Parse::Greedy => self.compress_greedy(w, flush),
             Parse::Lazy => self.compress_lazy(w, flush),
             Parse::Optimal => self.compress_optimal(w, flush),
-        }
-    }
-
-    /// Takes the longest match at each position (zlib's `deflate_fast`).
-    fn compress_greedy(&mut self, w: &mut BitWriter, flush: bool) {
-        loop {
-            if self.lookahead < MIN_LOOKAHEAD && (!flush || self.lookahead == 0) {
-                return;
-            }
-            let s = self.strstart;
-            let head = if self.lookahead > MIN_MATCH {
-                self.insert(s)
-            } else {
-                0
-            };
-            let mut len = 0;
-            if head != 0 && s - head <= MAX_DIST {
-                len = self.longest_match(head, MIN_MATCH - 1);
-            }
-            if len >= MIN_MATCH {
-                let dist = s - self.match_start;
-                self.matched(w, s, len, dist);
-                self.lookahead -= len;
-                if self.lookahead >= MIN_MATCH {
-                    for pos in self.p.first_indexed(s, len)..s + len {
-                        self.insert(pos);
-                    }
-                }
-                self.strstart = s + len;
-                self.misses = 0;
-            } else {
-                self.misses += 1;
-                // Until the input ends there are always MIN_LOOKAHEAD bytes
-                // ahead, so the cap of 32 alone applies and the output does
-                // not depend on how the input was split into pieces.
-                let skip = (self.misses >> self.p.skip_shift)
-                    .min(32)
-                    .min(self.lookahead - 1);
-                if skip == 0 {
-                    self.literal(w, s);
-                } else {
-                    self.literals(w, s, s + skip + 1);
-                }
-                self.lookahead -= skip + 1;
-                self.strstart = s + skip + 1;
-            }
         }
     }
 
@@ -783,11 +716,14 @@ mod tests {
             .iter()
             .map(|&l| deflate(text, l).len())
             .collect();
-        // Fastest searches no matches: only its Huffman codes help on text.
+        // Fastest and Fast search no matches: only their Huffman codes
+        // help on text (the two differ only in the default row filter).
         assert!(sizes[1] < text.len() * 3 / 4, "{sizes:?}");
-        assert!(sizes[2] < text.len() / 5, "{sizes:?}");
-        // On this synthetic text the levels land within a hair of each other.
-        assert!(sizes[4] <= sizes[2] + sizes[2] / 100, "{sizes:?}");
+        assert_eq!(sizes[1], sizes[2], "{sizes:?}");
+        assert!(sizes[3] < text.len() / 5, "{sizes:?}");
+        // On this synthetic text the matching levels land within a hair of
+        // each other.
+        assert!(sizes[4] <= sizes[3] + sizes[3] / 100, "{sizes:?}");
     }
 
     #[test]

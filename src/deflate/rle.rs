@@ -1,4 +1,5 @@
-//! The coder of [`Compression::Fastest`](super::Compression::Fastest):
+//! The coder of [`Compression::Fastest`](super::Compression::Fastest) and
+//! [`Compression::Fast`](super::Compression::Fast):
 //! Huffman codes fitted to each block, and runs of zero bytes as matches at
 //! distance 1; no match search at all.
 //!
