@@ -85,13 +85,18 @@ impl Options {
         self
     }
 
-    /// Sets the scanline filter. Without this call the filter follows libpng's
-    /// advice and the level: [`Filter::None`] for indexed and sub-byte images
-    /// and with [`Compression::Stored`], where filtering cannot pay; for 8- and
-    /// 16-bit greyscale and truecolour, [`Filter::Up`] at
-    /// [`Compression::Fastest`], [`Filter::Adaptive`] at [`Compression::Fast`]
-    /// and [`Compression::Default`], and the closer (slower)
-    /// [`Filter::Entropy`] at [`Compression::Best`].
+    /// Sets the scanline filter. Without this call the filter follows the
+    /// level:
+    /// - [`Compression::Stored`]: [`Filter::None`], as filtering cannot pay;
+    /// - [`Compression::Fastest`]: [`Filter::Up`], and [`Compression::Fast`]:
+    ///   [`Filter::Adaptive`], for every image: with no match search, a
+    ///   repeated row (common in indexed images too) shrinks only once a
+    ///   filter turns it into a run of zeros;
+    /// - [`Compression::Default`]: [`Filter::Adaptive`], and
+    ///   [`Compression::Best`]: the closer (slower) [`Filter::Entropy`], for
+    ///   8- and 16-bit greyscale and truecolour; indexed and sub-byte images
+    ///   are left unfiltered, as libpng advises, since the match search does
+    ///   better on their raw bytes.
     pub fn filter(mut self, filter: Filter) -> Options {
         self.filter = Some(filter);
         self
@@ -119,20 +124,15 @@ impl Options {
 
     /// The filter used: the one set, or the default described at [`Options::filter`].
     pub fn effective_filter(&self) -> Filter {
-        self.filter.unwrap_or(
-            if self.compression == Compression::Stored
-                || self.color == ColorType::Indexed
-                || self.depth < BitDepth::Eight
-            {
-                Filter::None
-            } else if self.compression == Compression::Fastest {
-                Filter::Up
-            } else if matches!(self.compression, Compression::Fast | Compression::Default) {
-                Filter::Adaptive
-            } else {
-                Filter::Entropy
-            },
-        )
+        let raw_bytes_better = self.color == ColorType::Indexed || self.depth < BitDepth::Eight;
+        self.filter.unwrap_or(match self.compression {
+            Compression::Stored => Filter::None,
+            Compression::Fastest => Filter::Up,
+            Compression::Fast => Filter::Adaptive,
+            _ if raw_bytes_better => Filter::None,
+            Compression::Default => Filter::Adaptive,
+            _ => Filter::Entropy,
+        })
     }
 
     /// The IDAT chunk size used: the one set, or the level's default.

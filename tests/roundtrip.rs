@@ -257,6 +257,35 @@ fn default_filter_and_idat_sizes() {
     }
 }
 
+#[test]
+fn default_filter_follows_the_level() {
+    let filter = |level, color, depth| {
+        Options::new(4, 4, color)
+            .bit_depth(depth)
+            .compression(level)
+            .effective_filter()
+    };
+    let rgb = (ColorType::Rgb, BitDepth::Eight);
+    let indexed = (ColorType::Indexed, BitDepth::Four);
+    let expected = [
+        (Compression::Stored, Filter::None, Filter::None),
+        (Compression::Fastest, Filter::Up, Filter::Up),
+        (Compression::Fast, Filter::Adaptive, Filter::Adaptive),
+        (Compression::Default, Filter::Adaptive, Filter::None),
+        (Compression::Best, Filter::Entropy, Filter::None),
+    ];
+    for (level, for_rgb, for_indexed) in expected {
+        assert_eq!(filter(level, rgb.0, rgb.1), for_rgb, "{level:?}");
+        assert_eq!(
+            filter(level, indexed.0, indexed.1),
+            for_indexed,
+            "{level:?}"
+        );
+    }
+    let set = Options::new(4, 4, ColorType::Rgb).filter(Filter::Paeth);
+    assert_eq!(set.effective_filter(), Filter::Paeth);
+}
+
 /// Sub-byte rows whose padding bits are not zero: the writer may keep or
 /// clear them, but the pixels must come back.
 #[test]
