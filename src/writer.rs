@@ -540,16 +540,24 @@ impl<S: Sink> StreamingWriter<S> {
             } else {
                 &self.prev
             };
+            // A row equal to the one above (common in procedural images) is
+            // found at memory speed; the row above then need not be copied,
+            // and the adaptive choices need not run: Up gives all zeros,
+            // which no filter beats.
+            let repeat = !self.prev.is_empty() && *row == *self.prev;
             let (out, scratch) = (&mut self.filtered, &mut self.scratch);
             match self.filter {
+                Filter::Adaptive | Filter::Entropy if repeat => {
+                    filter::apply(Filter::Up, row, prev, bpp, out)
+                }
                 Filter::Adaptive => filter::apply_adaptive(row, prev, bpp, out, scratch),
                 Filter::Entropy => filter::apply_min_entropy(row, prev, bpp, out, scratch),
                 kind => filter::apply(kind, row, prev, bpp, out),
             }
             self.zlib.write(&self.filtered);
-        }
-        if !self.prev.is_empty() {
-            self.prev.copy_from_slice(row);
+            if !self.prev.is_empty() && !repeat {
+                self.prev.copy_from_slice(row);
+            }
         }
         self.rows += 1;
         if self.zlib.output().len() >= self.idat_size {
