@@ -3,8 +3,11 @@
 //!
 //! Encoding filters read only unfiltered bytes, so every output byte is
 //! independent of the others and the loops below vectorise. The adaptive
-//! choice tries every filter and keeps the one whose output has the smallest
-//! sum of absolute values (bytes read as signed), libpng's heuristic.
+//! choice tries the four predicting filters and keeps the one whose output
+//! has the smallest sum of absolute values (bytes read as signed), libpng's
+//! heuristic; the entropy choice tries all five and keeps the one whose
+//! residual bytes have the lowest Shannon entropy. Either stops early at a
+//! residual that costs nothing.
 
 /// A scanline filter, or the per-row adaptive choice among them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
