@@ -36,27 +36,45 @@ trait Symbols {
 #[inline(always)]
 fn tokenize(data: &[u8], out: &mut impl Symbols) {
     let mut run = 0usize;
-    let mut words = data.chunks_exact(8);
-    for word in &mut words {
+    let mut rest = data;
+    while rest.len() >= 8 {
+        // Inside a zero run, the run is followed 32 bytes per test.
+        if run > 0 && rest.len() >= 32 {
+            let w = |i: usize| u64::from_le_bytes(rest[i..i + 8].try_into().unwrap());
+            if w(0) | w(8) | w(16) | w(24) == 0 {
+                run += 32;
+                rest = &rest[32..];
+                continue;
+            }
+        }
+        let (word, tail) = rest.split_at(8);
         let v = u64::from_le_bytes(word.try_into().unwrap());
-        if v == 0 {
-            run += 8;
-            continue;
-        }
-        let mut start = 0;
-        if run > 0 {
-            let lead = (v.trailing_zeros() / 8) as usize;
-            zero_run(run + lead, out);
-            start = lead;
-        }
-        let trail = (v.leading_zeros() / 8) as usize;
-        out.literals(&word[start..8 - trail]);
-        run = trail;
+        word_tokens(word, v, &mut run, out);
+        rest = tail;
     }
     if run > 0 {
         zero_run(run, out);
     }
-    out.literals(words.remainder());
+    out.literals(rest);
+}
+
+/// The symbols of one 8-byte word `v` (its bytes `word`), with `run` zeros
+/// pending before it; leaves the zeros that end the word pending.
+#[inline(always)]
+fn word_tokens(word: &[u8], v: u64, run: &mut usize, out: &mut impl Symbols) {
+    if v == 0 {
+        *run += 8;
+        return;
+    }
+    let mut start = 0;
+    if *run > 0 {
+        let lead = (v.trailing_zeros() / 8) as usize;
+        zero_run(*run + lead, out);
+        start = lead;
+    }
+    let trail = (v.leading_zeros() / 8) as usize;
+    out.literals(&word[start..8 - trail]);
+    *run = trail;
 }
 
 /// A run of `n` zeros as deflate symbols: a literal zero, then copies of it
