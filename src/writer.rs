@@ -307,9 +307,18 @@ impl<S: Sink> StreamingWriter<S> {
             filter,
             Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive | Filter::Entropy
         );
-        let mut zlib = ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
-            bytes: crate::deflate::WINDOW_BUFFER,
-        })?;
+        // At the stored level the stream's length is known (a filter byte
+        // and a row per row), so stored blocks need no buffer of their own;
+        // only a length beyond 64 bits (no real image) takes the other way.
+        let total = (geo.height as u64).checked_mul(n as u64 + 1);
+        let mut zlib = match total {
+            Some(total) if options.compression == Compression::Stored => {
+                ZlibEncoder::stored_exact(total)
+            }
+            _ => ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
+                bytes: crate::deflate::WINDOW_BUFFER,
+            })?,
+        };
         // Output waits until it fills a chunk, and one row's compressed data
         // plus at most a block's can land on top of an almost full chunk:
         // sized once here, the buffer seldom has to grow.

@@ -24,12 +24,21 @@ pub(crate) fn header(level: Compression) -> [u8; 2] {
 
 impl ZlibEncoder {
     pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
-        let mut deflate = Deflater::new(level)?;
+        Ok(Self::around(Deflater::new(level)?, level))
+    }
+
+    /// A stored-level encoder for exactly `total` bytes of input (see
+    /// [`Deflater::stored_exact`]).
+    pub(crate) fn stored_exact(total: u64) -> Self {
+        Self::around(Deflater::stored_exact(total), Compression::Stored)
+    }
+
+    fn around(mut deflate: Deflater, level: Compression) -> Self {
         deflate.output().extend_from_slice(&header(level));
-        Ok(ZlibEncoder {
+        ZlibEncoder {
             deflate,
             adler: Adler32::new(),
-        })
+        }
     }
 
     pub(crate) fn write(&mut self, data: &[u8]) {

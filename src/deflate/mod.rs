@@ -199,6 +199,17 @@ pub(crate) struct Deflater {
 enum Engine {
     /// Stored blocks of up to [`MAX_STORED`] bytes.
     Stored,
+    /// Stored blocks for input whose total length is known in advance: each
+    /// block's header can then be written before its bytes, which go
+    /// straight to the output with no block buffer in between.
+    StoredExact {
+        /// Input not yet covered by a block header.
+        unannounced: u64,
+        /// Bytes still due in the current block.
+        block_left: usize,
+        /// The total is zero: `finish` writes an empty final block.
+        empty: bool,
+    },
     /// Per-block Huffman codes and zero runs, no match search ([`rle`]).
     Rle,
     /// LZ77 matching with hash chains.
@@ -218,7 +229,7 @@ impl Deflater {
         match engine {
             Engine::Stored => pending.try_reserve_exact(MAX_STORED)?,
             Engine::Rle => pending.try_reserve_exact(rle::BLOCK)?,
-            Engine::Lz(_) => {}
+            Engine::Lz(_) | Engine::StoredExact { .. } => {}
         }
         Ok(Deflater {
             bits: BitWriter::default(),
@@ -232,12 +243,29 @@ impl Deflater {
         &mut self.bits.out
     }
 
+    /// A stored-only compressor for exactly `total` bytes of input (the
+    /// caller must write exactly that much before [`finish`](Self::finish)):
+    /// like [`Compression::Stored`], with one copy of the input fewer.
+    pub(crate) fn stored_exact(total: u64) -> Self {
+        Deflater {
+            bits: BitWriter::default(),
+            engine: Engine::StoredExact {
+                unannounced: total,
+                block_left: 0,
+                empty: total == 0,
+            },
+            pending: Vec::new(),
+        }
+    }
+
     /// About the most output one block adds at once, beyond the input it
     /// codes: what a caller that drains the output after each write should
     /// leave room for.
     pub(crate) fn burst(&self) -> usize {
         match self.engine {
             Engine::Stored => MAX_STORED + 16,
+            // A few block headers among the input.
+            Engine::StoredExact { .. } => 64,
             Engine::Rle => rle::BLOCK + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
             // pieces of 65535 bytes.
@@ -249,6 +277,11 @@ impl Deflater {
     pub(crate) fn write(&mut self, mut data: &[u8]) {
         let block = match &mut self.engine {
             Engine::Lz(m) => return m.write(&mut self.bits, data),
+            Engine::StoredExact {
+                unannounced,
+                block_left,
+                ..
+            } => return write_stored_exact(&mut self.bits, unannounced, block_left, data),
             Engine::Stored => MAX_STORED,
             Engine::Rle => rle::BLOCK,
         };
@@ -276,9 +309,52 @@ impl Deflater {
     pub(crate) fn finish(&mut self) {
         match &mut self.engine {
             Engine::Lz(m) => m.finish(&mut self.bits),
+            Engine::StoredExact {
+                unannounced,
+                block_left,
+                empty,
+            } => {
+                debug_assert!(*unannounced == 0 && *block_left == 0, "input short");
+                if *empty {
+                    // No input at all: the stream still needs a final block.
+                    write_stored(&mut self.bits, &[], true);
+                }
+            }
             _ => self.write_pending(true),
         }
         self.bits.align();
+    }
+}
+
+/// Writes `data` as stored blocks of a stream of known length: a block's
+/// header (length, and whether it is the last) goes out when its first
+/// byte arrives, then the bytes themselves. Input beyond the announced
+/// total is a caller's error; it is dropped rather than written after the
+/// final block.
+fn write_stored_exact(
+    w: &mut BitWriter,
+    unannounced: &mut u64,
+    block_left: &mut usize,
+    mut data: &[u8],
+) {
+    while !data.is_empty() {
+        if *block_left == 0 {
+            if *unannounced == 0 {
+                debug_assert!(false, "input beyond the announced length");
+                return;
+            }
+            let len = (*unannounced).min(MAX_STORED as u64) as usize;
+            *unannounced -= len as u64;
+            w.put((*unannounced == 0) as u32, 3);
+            w.align();
+            w.out.extend_from_slice(&(len as u16).to_le_bytes());
+            w.out.extend_from_slice(&(!(len as u16)).to_le_bytes());
+            *block_left = len;
+        }
+        let n = (*block_left).min(data.len());
+        w.out.extend_from_slice(&data[..n]);
+        *block_left -= n;
+        data = &data[n..];
     }
 }
 
@@ -674,6 +750,25 @@ mod tests {
                 }
                 d.finish();
                 assert_eq!(*d.output(), whole, "{level:?} piece {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_exact_matches_its_announced_length() {
+        let data = xorshift(300_000, 17);
+        for total in [0usize, 1, 65_534, 65_535, 65_536, 131_070, 300_000] {
+            for piece in [1usize, 1000, 65_535, 70_000] {
+                let mut d = Deflater::stored_exact(total as u64);
+                for p in data[..total].chunks(piece) {
+                    d.write(p);
+                }
+                d.finish();
+                let out = core::mem::take(d.output());
+                assert_eq!(inflate(&out), &data[..total], "total {total} piece {piece}");
+                // 5 bytes per block, no empty final block.
+                let blocks = total.div_ceil(MAX_STORED).max(1);
+                assert_eq!(out.len(), total + 5 * blocks, "total {total}");
             }
         }
     }
