@@ -7,7 +7,8 @@
 //! bytes, hash chains over the last 32 KiB and one block of tokens (about
 //! 580 KiB), plus about 180 KiB of match and cost buffers at the best level;
 //! the two fastest levels keep one block of input, the stored level one stored
-//! block.
+//! block, or nothing when the total length is known in advance (as it is to
+//! the PNG writer).
 //!
 //! - [`bits`]: the LSB-first bit writer;
 //! - [`tables`]: the length/distance code tables of the format;
