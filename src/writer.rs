@@ -260,6 +260,8 @@ pub struct StreamingWriter<S: Sink> {
     sink: S,
     geo: Geometry,
     filter: Filter,
+    /// The adaptive filter rates a sample of each row (the fast levels).
+    sparse: bool,
     idat_size: usize,
     zlib: ZlibEncoder,
     /// The previous row, unfiltered (all zero before the first row).
@@ -336,13 +338,14 @@ impl<S: Sink> StreamingWriter<S> {
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
-            scratch: zeroed(if matches!(filter, Filter::Adaptive | Filter::Entropy) {
+            scratch: zeroed(if filter == Filter::Entropy {
                 n + 1
             } else {
                 0
             })?,
             geo,
             filter,
+            sparse: matches!(options.compression, Compression::Fastest | Compression::Fast),
             idat_size,
             zlib,
             rows: 0,
@@ -559,7 +562,7 @@ impl<S: Sink> StreamingWriter<S> {
                 Filter::Adaptive | Filter::Entropy if repeat => {
                     filter::apply(Filter::Up, row, prev, bpp, out)
                 }
-                Filter::Adaptive => filter::apply_adaptive(row, prev, bpp, out, scratch),
+                Filter::Adaptive => filter::apply_adaptive(row, prev, bpp, out, self.sparse),
                 Filter::Entropy => filter::apply_min_entropy(row, prev, bpp, out, scratch),
                 kind => filter::apply(kind, row, prev, bpp, out),
             }

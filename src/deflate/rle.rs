@@ -11,7 +11,7 @@
 //! that both passes see identical symbols. A block whose code would not beat
 //! storing it is stored.
 
-use super::bits::BitWriter;
+use super::bits::{BitWriter, FastBits};
 use super::block::{Code, DynamicHeader, write_stored};
 use super::tables::*;
 
@@ -134,92 +134,136 @@ impl Symbols for Counter {
     }
 }
 
-/// Second pass: the symbols' codes, two literals per write.
+impl Counter {
+    fn new() -> Self {
+        Counter {
+            hists: [[0; 256]; 4],
+            lit_freq: [0; LITLEN_SYMBOLS],
+            dist_freq: [0; DIST_SYMBOLS],
+        }
+    }
+
+    /// The literal/length and distance frequencies, end of block included.
+    fn freqs(&self) -> ([u32; LITLEN_SYMBOLS], [u32; DIST_SYMBOLS]) {
+        let mut lit_freq = self.lit_freq;
+        let [h0, h1, h2, h3] = &self.hists;
+        for (((f, a), b), (c, d)) in lit_freq.iter_mut().zip(h0).zip(h1).zip(h2.iter().zip(h3)) {
+            *f += a + b + c + d;
+        }
+        lit_freq[END_OF_BLOCK] = 1;
+        (lit_freq, self.dist_freq)
+    }
+}
+
+/// Writes the symbols' codes, four literals per write.
 struct Coder<'a> {
-    w: &'a mut BitWriter,
-    lit: &'a Code<LITLEN_SYMBOLS>,
-    dist0: (u32, u32),
+    w: FastBits,
+    lens: &'a [u8; LITLEN_SYMBOLS],
+    codes: &'a [u16; LITLEN_SYMBOLS],
+    /// The code of distance 1, with its length.
+    dist0: (u64, u32),
+}
+
+impl Coder<'_> {
+    #[inline(always)]
+    fn code(&self, sym: usize) -> (u64, u32) {
+        (self.codes[sym] as u64, self.lens[sym] as u32)
+    }
 }
 
 impl Symbols for Coder<'_> {
     #[inline(always)]
     fn literals(&mut self, bytes: &[u8]) {
-        let (lens, codes) = (&self.lit.lens, &self.lit.codes);
-        let mut pairs = bytes.chunks_exact(2);
-        for p in &mut pairs {
-            let (a, b) = (p[0] as usize, p[1] as usize);
-            let la = lens[a] as u32;
-            self.w.put(
-                codes[a] as u32 | (codes[b] as u32) << la,
-                la + lens[b] as u32,
-            );
+        let mut triples = bytes.chunks_exact(3);
+        for q in &mut triples {
+            // Three codes of at most MAX_LIT_BITS each, in one write.
+            let (c0, l0) = self.code(q[0] as usize);
+            let (c1, l1) = self.code(q[1] as usize);
+            let (c2, l2) = self.code(q[2] as usize);
+            self.w.put(c0 | c1 << l0 | c2 << (l0 + l1), l0 + l1 + l2);
         }
-        for &b in pairs.remainder() {
-            self.lit.put(self.w, b as usize);
+        for &b in triples.remainder() {
+            let (c, l) = self.code(b as usize);
+            self.w.put(c, l);
         }
     }
 
     #[inline(always)]
     fn literal0(&mut self) {
-        self.lit.put(self.w, 0);
+        let (c, l) = self.code(0);
+        self.w.put(c, l);
     }
 
     #[inline(always)]
     fn copy(&mut self, len: usize) {
         let lc = LEN_CODE[len - MIN_MATCH] as usize;
-        let sym = 257 + lc;
-        let lbits = self.lit.lens[sym] as u32;
-        let lextra = (len - LEN_BASE[lc] as usize) as u32;
+        let (c, l) = self.code(257 + lc);
+        let extra = (len - LEN_BASE[lc] as usize) as u64;
+        let el = LEN_EXTRA[lc] as u32;
         self.w.put(
-            self.lit.codes[sym] as u32 | lextra << lbits,
-            lbits + LEN_EXTRA[lc] as u32,
+            c | extra << l | self.dist0.0 << (l + el),
+            l + el + self.dist0.1,
         );
-        self.w.put(self.dist0.0, self.dist0.1);
     }
 }
+
+/// Longest literal/length code: three literals and the bits still pending
+/// fit one 56-bit write (3 × 15 + 7 ≤ 56).
+const MAX_LIT_BITS: u32 = 15;
 
 /// Encodes `data` (at most [`BLOCK`] bytes) as one dynamic-Huffman block, or
 /// as stored blocks when that is smaller.
 pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
-    let mut count = Counter {
-        hists: [[0; 256]; 4],
-        lit_freq: [0; LITLEN_SYMBOLS],
-        dist_freq: [0; DIST_SYMBOLS],
-    };
+    let mut count = Counter::new();
     tokenize(data, &mut count);
-    let mut lit_freq = count.lit_freq;
-    let [h0, h1, h2, h3] = &count.hists;
-    for (((f, a), b), (c, d)) in lit_freq.iter_mut().zip(h0).zip(h1).zip(h2.iter().zip(h3)) {
-        *f = a + b + c + d;
-    }
-    lit_freq[END_OF_BLOCK] = 1;
-    let dist_freq = count.dist_freq;
-
-    let lit = Code::from_freqs(&lit_freq, 15);
+    let (lit_freq, dist_freq) = count.freqs();
+    let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
     let dist = Code::from_freqs(&dist_freq, 15);
     let header = DynamicHeader::new(&lit, &dist);
-    let extra: u64 = (0..29)
-        .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
-        .sum();
-    let bits = 3 + header.cost() + lit.cost(&lit_freq) + dist.cost(&dist_freq) + extra;
+    let bits = 3 + header.cost() + symbol_bits(&lit, &dist, &lit_freq, &dist_freq);
     let pieces = data.len().div_ceil(65_535).max(1) as u64;
     if pieces * (3 + 7 + 32) + 8 * data.len() as u64 <= bits {
         write_stored(w, data, last);
-        return;
+    } else {
+        write_dynamic(w, data, last, &lit, &dist, &header);
     }
+}
 
+/// Bits of the symbols counted in `lit_freq` and `dist_freq`, extra bits
+/// included, under the codes `lit` and `dist`.
+fn symbol_bits(
+    lit: &Code<LITLEN_SYMBOLS>,
+    dist: &Code<DIST_SYMBOLS>,
+    lit_freq: &[u32; LITLEN_SYMBOLS],
+    dist_freq: &[u32; DIST_SYMBOLS],
+) -> u64 {
+    let extra: u64 = (0..29)
+        .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
+        .sum();
+    lit.cost(lit_freq) + dist.cost(dist_freq) + extra
+}
+
+/// Writes `data` as one dynamic block with the given codes.
+fn write_dynamic(
+    w: &mut BitWriter,
+    data: &[u8],
+    last: bool,
+    lit: &Code<LITLEN_SYMBOLS>,
+    dist: &Code<DIST_SYMBOLS>,
+    header: &DynamicHeader,
+) {
     w.put(4 | last as u32, 3);
     header.write(w);
-    let dist0 = (dist.codes[0] as u32, dist.lens[0] as u32);
-    tokenize(
-        data,
-        &mut Coder {
-            w,
-            lit: &lit,
-            dist0,
-        },
-    );
-    lit.put(w, END_OF_BLOCK);
+    let mut coder = Coder {
+        w: w.begin_fast(),
+        lens: &lit.lens,
+        codes: &lit.codes,
+        dist0: (dist.codes[0] as u64, dist.lens[0] as u32),
+    };
+    tokenize(data, &mut coder);
+    let (c, l) = coder.code(END_OF_BLOCK);
+    coder.w.put(c, l);
+    w.end_fast(coder.w);
 }
 
 #[cfg(test)]
