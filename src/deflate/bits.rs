@@ -39,43 +39,36 @@ impl BitWriter {
 }
 
 impl BitWriter {
-    /// Hands the stream to a [`FastBits`] for a tight coding loop; give it
-    /// back with [`end_fast`](Self::end_fast).
-    pub(crate) fn begin_fast(&mut self) -> FastBits {
-        let mut out = core::mem::take(&mut self.out);
-        let bytes = (self.nbits / 8) as usize;
-        out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
-        let pos = out.len();
-        FastBits {
-            out,
-            pos,
-            acc: self.acc >> (8 * bytes),
+    /// Runs `f` with a [`FastBits`] over the stream, with room made for
+    /// `room` more bytes (`f` must write no more).
+    pub(crate) fn with_fast(&mut self, room: usize, f: impl FnOnce(&mut FastBits<'_>)) {
+        let whole = (self.nbits / 8) as usize;
+        self.out
+            .extend_from_slice(&self.acc.to_le_bytes()[..whole]);
+        let start = self.out.len();
+        // Eight bytes of slack: every write stores a whole `u64`.
+        self.out.resize(start + room + 8, 0);
+        let mut fast = FastBits {
+            buf: &mut self.out[start..],
+            pos: 0,
+            acc: self.acc >> (8 * whole),
             nbits: self.nbits % 8,
-        }
-    }
-
-    /// Takes the stream back from `fast`.
-    pub(crate) fn end_fast(&mut self, fast: FastBits) {
-        let FastBits {
-            mut out,
-            pos,
-            acc,
-            nbits,
-        } = fast;
-        out.truncate(pos);
-        self.out = out;
+        };
+        f(&mut fast);
+        let (pos, acc, nbits) = (fast.pos, fast.acc, fast.nbits);
+        debug_assert!(pos <= room + 1);
+        self.out.truncate(start + pos);
         self.acc = acc;
         self.nbits = nbits;
     }
 }
 
-/// The bit writer of the hot coding loops: the stream's buffer is owned
-/// here for the loop's length, so that its length and the bit accumulator
-/// stay in registers. Every `put` stores eight bytes at the write position
-/// and advances past the whole bytes among them, with no branch on how full
-/// the accumulator is; bytes past `pos` in `out` are scratch.
-pub(crate) struct FastBits {
-    out: Vec<u8>,
+/// The bit writer of the hot coding loops, over room made in advance: every
+/// `put` stores eight bytes at the write position and advances past the
+/// whole bytes among them, with no branch on how full the accumulator is.
+/// Bytes past `pos` in `buf` are scratch.
+pub(crate) struct FastBits<'a> {
+    buf: &'a mut [u8],
     /// End of the finished bytes.
     pos: usize,
     /// Bits not yet in a finished byte: at most 7 between calls.
@@ -83,28 +76,18 @@ pub(crate) struct FastBits {
     nbits: u32,
 }
 
-impl FastBits {
+impl FastBits<'_> {
     /// Appends the low `n` bits of `value` (`n <= 56`).
     #[inline(always)]
     pub(crate) fn put(&mut self, value: u64, n: u32) {
         debug_assert!(n <= 56 && self.nbits <= 7 && value >> n == 0);
         self.acc |= value << self.nbits;
         self.nbits += n;
-        if self.out.len() < self.pos + 8 {
-            self.grow();
-        }
-        self.out[self.pos..self.pos + 8].copy_from_slice(&self.acc.to_le_bytes());
+        self.buf[self.pos..self.pos + 8].copy_from_slice(&self.acc.to_le_bytes());
         let bytes = self.nbits / 8;
         self.pos += bytes as usize;
         self.acc >>= 8 * bytes;
         self.nbits %= 8;
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        let len = (self.pos + 8).max(self.out.len() + self.out.len() / 2 + 4096);
-        self.out.resize(len, 0);
     }
 }
 
@@ -154,16 +137,15 @@ mod tests {
                     plain.put((v >> 32) as u32, n - 32);
                 }
             }
-            let mut fast = mixed.begin_fast();
-            for &(v, n) in &fields[..split] {
-                fast.put(v, n);
+            let halves = [&fields[..split], &fields[split..]];
+            for half in halves {
+                let bytes = half.iter().map(|f| f.1 as usize).sum::<usize>().div_ceil(8);
+                mixed.with_fast(bytes, |fast| {
+                    for &(v, n) in half {
+                        fast.put(v, n);
+                    }
+                });
             }
-            mixed.end_fast(fast);
-            let mut fast = mixed.begin_fast();
-            for &(v, n) in &fields[split..] {
-                fast.put(v, n);
-            }
-            mixed.end_fast(fast);
             plain.align();
             mixed.align();
             assert_eq!(plain.out, mixed.out, "lead {lead}");

@@ -20,10 +20,12 @@ use super::tables::*;
 pub(super) const BLOCK: usize = 2 * 65_535;
 
 /// Where the tokenizer's symbols go: counted in the first pass, written in
-/// the second.
+/// the second. Literals come as the bytes of a `u64`, lowest first.
 trait Symbols {
-    /// Bytes coded as literals.
-    fn literals(&mut self, bytes: &[u8]);
+    /// The eight bytes of `word` as literals.
+    fn word(&mut self, word: u64);
+    /// The lowest `n` bytes of `bytes` as literals (`n <= 8`).
+    fn literals(&mut self, bytes: u64, n: usize);
     /// One literal zero.
     fn literal0(&mut self);
     /// A copy of `len` bytes at distance 1.
@@ -47,34 +49,36 @@ fn tokenize(data: &[u8], out: &mut impl Symbols) {
                 continue;
             }
         }
-        let (word, tail) = rest.split_at(8);
-        let v = u64::from_le_bytes(word.try_into().unwrap());
-        word_tokens(word, v, &mut run, out);
-        rest = tail;
+        let v = u64::from_le_bytes(rest[..8].try_into().unwrap());
+        rest = &rest[8..];
+        if v == 0 {
+            run += 8;
+            continue;
+        }
+        let trail = (v.leading_zeros() / 8) as usize;
+        if run == 0 && trail == 0 {
+            out.word(v);
+            continue;
+        }
+        let mut lead = 0;
+        if run > 0 {
+            lead = (v.trailing_zeros() / 8) as usize;
+            zero_run(run + lead, out);
+        }
+        // `lead + trail < 8`, as `v` is not zero.
+        out.literals(v >> (8 * lead), 8 - trail - lead);
+        run = trail;
     }
     if run > 0 {
         zero_run(run, out);
     }
-    out.literals(rest);
-}
-
-/// The symbols of one 8-byte word `v` (its bytes `word`), with `run` zeros
-/// pending before it; leaves the zeros that end the word pending.
-#[inline(always)]
-fn word_tokens(word: &[u8], v: u64, run: &mut usize, out: &mut impl Symbols) {
-    if v == 0 {
-        *run += 8;
-        return;
+    for &b in rest {
+        if b == 0 {
+            out.literal0();
+        } else {
+            out.literals(b as u64, 1);
+        }
     }
-    let mut start = 0;
-    if *run > 0 {
-        let lead = (v.trailing_zeros() / 8) as usize;
-        zero_run(*run + lead, out);
-        start = lead;
-    }
-    let trail = (v.leading_zeros() / 8) as usize;
-    out.literals(&word[start..8 - trail]);
-    *run = trail;
 }
 
 /// A run of `n` zeros as deflate symbols: a literal zero, then copies of it
@@ -109,16 +113,17 @@ struct Counter {
 
 impl Symbols for Counter {
     #[inline(always)]
-    fn literals(&mut self, bytes: &[u8]) {
-        let mut quads = bytes.chunks_exact(4);
-        for q in &mut quads {
-            self.hists[0][q[0] as usize] += 1;
-            self.hists[1][q[1] as usize] += 1;
-            self.hists[2][q[2] as usize] += 1;
-            self.hists[3][q[3] as usize] += 1;
+    fn word(&mut self, word: u64) {
+        for (i, b) in word.to_le_bytes().into_iter().enumerate() {
+            self.hists[i % 4][b as usize] += 1;
         }
-        for &b in quads.remainder() {
-            self.hists[0][b as usize] += 1;
+    }
+
+    #[inline(always)]
+    fn literals(&mut self, mut bytes: u64, n: usize) {
+        for _ in 0..n {
+            self.hists[0][(bytes & 0xff) as usize] += 1;
+            bytes >>= 8;
         }
     }
 
@@ -155,49 +160,65 @@ impl Counter {
     }
 }
 
-/// Writes the symbols' codes, four literals per write.
-struct Coder<'a> {
-    w: FastBits,
-    lens: &'a [u8; LITLEN_SYMBOLS],
-    codes: &'a [u16; LITLEN_SYMBOLS],
+/// Second pass: the symbols' codes. Each literal's code and length sit in
+/// one table entry (`code | len << 16`), and up to three literals go out
+/// in one write.
+struct Coder<'a, 'b> {
+    w: &'a mut FastBits<'b>,
+    table: [u32; 256],
     /// The code of distance 1, with its length.
     dist0: (u64, u32),
+    lit: &'a Code<LITLEN_SYMBOLS>,
 }
 
-impl Coder<'_> {
+impl Coder<'_, '_> {
+    /// The codes of the lowest `n` bytes of `bytes` (`n <= 3`), joined.
     #[inline(always)]
-    fn code(&self, sym: usize) -> (u64, u32) {
-        (self.codes[sym] as u64, self.lens[sym] as u32)
+    fn join(&self, mut bytes: u64, n: usize) -> (u64, u32) {
+        let (mut code, mut len) = (0u64, 0u32);
+        for _ in 0..n {
+            let e = self.table[(bytes & 0xff) as usize];
+            code |= ((e & 0xffff) as u64) << len;
+            len += e >> 16;
+            bytes >>= 8;
+        }
+        (code, len)
     }
 }
 
-impl Symbols for Coder<'_> {
+impl Symbols for Coder<'_, '_> {
     #[inline(always)]
-    fn literals(&mut self, bytes: &[u8]) {
-        let mut triples = bytes.chunks_exact(3);
-        for q in &mut triples {
-            // Three codes of at most MAX_LIT_BITS each, in one write.
-            let (c0, l0) = self.code(q[0] as usize);
-            let (c1, l1) = self.code(q[1] as usize);
-            let (c2, l2) = self.code(q[2] as usize);
-            self.w.put(c0 | c1 << l0 | c2 << (l0 + l1), l0 + l1 + l2);
-        }
-        for &b in triples.remainder() {
-            let (c, l) = self.code(b as usize);
+    fn word(&mut self, word: u64) {
+        let (c, l) = self.join(word, 3);
+        self.w.put(c, l);
+        let (c, l) = self.join(word >> 24, 3);
+        self.w.put(c, l);
+        let (c, l) = self.join(word >> 48, 2);
+        self.w.put(c, l);
+    }
+
+    #[inline(always)]
+    fn literals(&mut self, mut bytes: u64, mut n: usize) {
+        while n > 0 {
+            let k = n.min(3);
+            let (c, l) = self.join(bytes, k);
             self.w.put(c, l);
+            bytes >>= 24;
+            n -= k;
         }
     }
 
     #[inline(always)]
     fn literal0(&mut self) {
-        let (c, l) = self.code(0);
+        let (c, l) = self.join(0, 1);
         self.w.put(c, l);
     }
 
     #[inline(always)]
     fn copy(&mut self, len: usize) {
         let lc = LEN_CODE[len - MIN_MATCH] as usize;
-        let (c, l) = self.code(257 + lc);
+        let sym = 257 + lc;
+        let (c, l) = (self.lit.codes[sym] as u64, self.lit.lens[sym] as u32);
         let extra = (len - LEN_BASE[lc] as usize) as u64;
         let el = LEN_EXTRA[lc] as u32;
         self.w.put(
@@ -220,13 +241,28 @@ pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
     let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
     let dist = Code::from_freqs(&dist_freq, 15);
     let header = DynamicHeader::new(&lit, &dist);
-    let bits = 3 + header.cost() + symbol_bits(&lit, &dist, &lit_freq, &dist_freq);
+    let symbols = symbol_bits(&lit, &dist, &lit_freq, &dist_freq);
+    let bits = 3 + header.cost() + symbols;
     let pieces = data.len().div_ceil(65_535).max(1) as u64;
     if pieces * (3 + 7 + 32) + 8 * data.len() as u64 <= bits {
         write_stored(w, data, last);
-    } else {
-        write_dynamic(w, data, last, &lit, &dist, &header);
+        return;
     }
+    w.put(4 | last as u32, 3);
+    header.write(w);
+    // The symbols' size is known exactly: room for them is made once.
+    let room = symbols.div_ceil(8) as usize;
+    w.with_fast(room, |fast| {
+        let mut coder = Coder {
+            w: fast,
+            table: core::array::from_fn(|b| lit.codes[b] as u32 | (lit.lens[b] as u32) << 16),
+            dist0: (dist.codes[0] as u64, dist.lens[0] as u32),
+            lit: &lit,
+        };
+        tokenize(data, &mut coder);
+        let (c, l) = (lit.codes[END_OF_BLOCK] as u64, lit.lens[END_OF_BLOCK] as u32);
+        coder.w.put(c, l);
+    });
 }
 
 /// Bits of the symbols counted in `lit_freq` and `dist_freq`, extra bits
@@ -243,29 +279,6 @@ fn symbol_bits(
     lit.cost(lit_freq) + dist.cost(dist_freq) + extra
 }
 
-/// Writes `data` as one dynamic block with the given codes.
-fn write_dynamic(
-    w: &mut BitWriter,
-    data: &[u8],
-    last: bool,
-    lit: &Code<LITLEN_SYMBOLS>,
-    dist: &Code<DIST_SYMBOLS>,
-    header: &DynamicHeader,
-) {
-    w.put(4 | last as u32, 3);
-    header.write(w);
-    let mut coder = Coder {
-        w: w.begin_fast(),
-        lens: &lit.lens,
-        codes: &lit.codes,
-        dist0: (dist.codes[0] as u64, dist.lens[0] as u32),
-    };
-    tokenize(data, &mut coder);
-    let (c, l) = coder.code(END_OF_BLOCK);
-    coder.w.put(c, l);
-    w.end_fast(coder.w);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,8 +288,12 @@ mod tests {
     struct Rebuild(Vec<u8>);
 
     impl Symbols for Rebuild {
-        fn literals(&mut self, bytes: &[u8]) {
-            self.0.extend_from_slice(bytes);
+        fn word(&mut self, word: u64) {
+            self.0.extend_from_slice(&word.to_le_bytes());
+        }
+        fn literals(&mut self, bytes: u64, n: usize) {
+            assert!(n <= 8);
+            self.0.extend_from_slice(&bytes.to_le_bytes()[..n]);
         }
         fn literal0(&mut self) {
             self.0.push(0);
@@ -286,6 +303,90 @@ mod tests {
             let last = *self.0.last().expect("a copy follows a byte");
             assert_eq!(last, 0, "copies repeat zeros only");
             self.0.extend(core::iter::repeat_n(0u8, len));
+        }
+    }
+
+    /// The obvious coder: one symbol per write, through the plain writer.
+    struct Plain<'a> {
+        w: BitWriter,
+        lit: &'a Code<LITLEN_SYMBOLS>,
+        dist: &'a Code<DIST_SYMBOLS>,
+    }
+
+    impl Symbols for Plain<'_> {
+        fn word(&mut self, word: u64) {
+            for b in word.to_le_bytes() {
+                self.lit.put(&mut self.w, b as usize);
+            }
+        }
+        fn literals(&mut self, bytes: u64, n: usize) {
+            for &b in &bytes.to_le_bytes()[..n] {
+                self.lit.put(&mut self.w, b as usize);
+            }
+        }
+        fn literal0(&mut self) {
+            self.lit.put(&mut self.w, 0);
+        }
+        fn copy(&mut self, len: usize) {
+            let lc = LEN_CODE[len - MIN_MATCH] as usize;
+            self.lit.put(&mut self.w, 257 + lc);
+            self.w
+                .put((len - LEN_BASE[lc] as usize) as u32, LEN_EXTRA[lc] as u32);
+            self.dist.put(&mut self.w, 0);
+        }
+    }
+
+    fn runs_and_bytes(seed: u32, n: usize) -> Vec<u8> {
+        let mut x = seed;
+        let mut data = Vec::new();
+        while data.len() < n {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let zeros = (x >> 8) as usize % [3, 12, 300, 1000][(x >> 28) as usize % 4];
+            data.extend(core::iter::repeat_n(0u8, zeros));
+            for _ in 0..(x >> 4) % 20 {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                data.push((x >> 24) as u8 % 7);
+            }
+        }
+        data.truncate(n);
+        data
+    }
+
+    /// Whole blocks against the obvious coder, over inputs of every
+    /// length remainder, with bits already pending in the writer.
+    #[test]
+    fn block_matches_the_plain_coder() {
+        for (seed, n) in [(1, 0), (2, 1), (3, 7), (4, 8), (5, 9), (6, 100), (7, 5003), (8, BLOCK)] {
+            let data = runs_and_bytes(seed, n);
+            for pending in [0, 5, 13] {
+                let mut fast = BitWriter::default();
+                fast.put(0x1abc & ((1 << pending) - 1), pending);
+                encode_block(&mut fast, &data, true);
+                fast.align();
+
+                let mut count = Counter::new();
+                tokenize(&data, &mut count);
+                let (lit_freq, dist_freq) = count.freqs();
+                let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
+                let dist = Code::from_freqs(&dist_freq, 15);
+                let header = DynamicHeader::new(&lit, &dist);
+                let mut plain = Plain { w: BitWriter::default(), lit: &lit, dist: &dist };
+                plain.w.put(0x1abc & ((1 << pending) - 1), pending);
+                plain.w.put(5, 3);
+                header.write(&mut plain.w);
+                tokenize(&data, &mut plain);
+                lit.put(&mut plain.w, END_OF_BLOCK);
+                plain.w.align();
+                if n >= 100 {
+                    assert_eq!(fast.out, plain.w.out, "seed {seed} len {n}");
+                }
+                let mut inflated = miniz_oxide::inflate::decompress_to_vec(&fast.out[..])
+                    .ok()
+                    .filter(|_| pending == 0);
+                if let Some(back) = inflated.take() {
+                    assert_eq!(back, data, "seed {seed} len {n}");
+                }
+            }
         }
     }
 
