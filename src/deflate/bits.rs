@@ -40,21 +40,26 @@ impl BitWriter {
 
 impl BitWriter {
     /// Runs `f` with a [`FastBits`] over the stream, with room made for
-    /// `room` more bytes (`f` must write no more).
-    pub(crate) fn with_fast(&mut self, room: usize, f: impl FnOnce(&mut FastBits<'_>)) {
+    /// `room` more bytes (`f` must write no more). The writer goes to `f`
+    /// by value and comes back as its result, so that its fields can live
+    /// in registers.
+    pub(crate) fn with_fast(
+        &mut self,
+        room: usize,
+        f: impl for<'a> FnOnce(FastBits<'a>) -> FastBits<'a>,
+    ) {
         let whole = (self.nbits / 8) as usize;
         self.out
             .extend_from_slice(&self.acc.to_le_bytes()[..whole]);
         let start = self.out.len();
         // Eight bytes of slack: every write stores a whole `u64`.
         self.out.resize(start + room + 8, 0);
-        let mut fast = FastBits {
+        let fast = f(FastBits {
             buf: &mut self.out[start..],
             pos: 0,
             acc: self.acc >> (8 * whole),
             nbits: self.nbits % 8,
-        };
-        f(&mut fast);
+        });
         let (pos, acc, nbits) = (fast.pos, fast.acc, fast.nbits);
         debug_assert!(pos <= room + 1);
         self.out.truncate(start + pos);
@@ -140,10 +145,11 @@ mod tests {
             let halves = [&fields[..split], &fields[split..]];
             for half in halves {
                 let bytes = half.iter().map(|f| f.1 as usize).sum::<usize>().div_ceil(8);
-                mixed.with_fast(bytes, |fast| {
+                mixed.with_fast(bytes, |mut fast| {
                     for &(v, n) in half {
                         fast.put(v, n);
                     }
+                    fast
                 });
             }
             plain.align();

@@ -164,7 +164,7 @@ impl Counter {
 /// one table entry (`code | len << 16`), and up to three literals go out
 /// in one write.
 struct Coder<'a, 'b> {
-    w: &'a mut FastBits<'b>,
+    w: FastBits<'b>,
     table: [u32; 256],
     /// The code of distance 1, with its length.
     dist0: (u64, u32),
@@ -262,6 +262,7 @@ pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
         tokenize(data, &mut coder);
         let (c, l) = (lit.codes[END_OF_BLOCK] as u64, lit.lens[END_OF_BLOCK] as u32);
         coder.w.put(c, l);
+        coder.w
     });
 }
 
