@@ -3,11 +3,13 @@
 //!
 //! Encoding filters read only unfiltered bytes, so every output byte is
 //! independent of the others and the loops below vectorise. The adaptive
-//! choice tries the four predicting filters and keeps the one whose output
-//! has the smallest sum of absolute values (bytes read as signed), libpng's
-//! heuristic; the entropy choice tries all five and keeps the one whose
-//! residual bytes have the lowest Shannon entropy. Either stops early at a
-//! residual that costs nothing.
+//! choice rates the four predicting filters by the sum of absolute values
+//! of their residuals (bytes read as signed), libpng's heuristic, in one
+//! pass that computes all four sums without writing a residual, then
+//! applies the winner; at the fast levels it rates a quarter of each row.
+//! The entropy choice tries all five and keeps the one whose residual bytes
+//! have the lowest Shannon entropy, stopping early at a residual that costs
+//! nothing.
 
 /// A scanline filter, or the per-row adaptive choice among them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,7 +27,13 @@ pub enum Filter {
     Paeth,
     /// Per row, whichever of Sub, Up, Average and Paeth gives the smallest
     /// sum of absolute differences (libpng's heuristic; `None` practically
-    /// never wins it and is not tried).
+    /// never wins it and is not tried). At [`Compression::Fastest`] and
+    /// [`Compression::Fast`] the sums cover one 16-byte piece in four of
+    /// each row (and its ends), for a quarter of the work; on the benchmark
+    /// corpus that made the files 0.5 % larger.
+    ///
+    /// [`Compression::Fastest`]: crate::Compression::Fastest
+    /// [`Compression::Fast`]: crate::Compression::Fast
     Adaptive,
     /// Per row, whichever of the five gives residual bytes of the lowest
     /// Shannon entropy: a closer estimate of the compressed size than

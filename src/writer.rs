@@ -338,14 +338,13 @@ impl<S: Sink> StreamingWriter<S> {
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
-            scratch: zeroed(if filter == Filter::Entropy {
-                n + 1
-            } else {
-                0
-            })?,
+            scratch: zeroed(if filter == Filter::Entropy { n + 1 } else { 0 })?,
             geo,
             filter,
-            sparse: matches!(options.compression, Compression::Fastest | Compression::Fast),
+            sparse: matches!(
+                options.compression,
+                Compression::Fastest | Compression::Fast
+            ),
             idat_size,
             zlib,
             rows: 0,

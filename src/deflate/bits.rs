@@ -49,8 +49,7 @@ impl BitWriter {
         f: impl for<'a> FnOnce(FastBits<'a>) -> FastBits<'a>,
     ) {
         let whole = (self.nbits / 8) as usize;
-        self.out
-            .extend_from_slice(&self.acc.to_le_bytes()[..whole]);
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..whole]);
         let start = self.out.len();
         // Eight bytes of slack: every write stores a whole `u64`.
         self.out.resize(start + room + 8, 0);
@@ -132,8 +131,14 @@ mod tests {
         for lead in 0..40u32 {
             let mut plain = BitWriter::default();
             let mut mixed = BitWriter::default();
-            plain.put(0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32, lead.min(32));
-            mixed.put(0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32, lead.min(32));
+            plain.put(
+                0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32,
+                lead.min(32),
+            );
+            mixed.put(
+                0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32,
+                lead.min(32),
+            );
             let split = fields.len() / 2;
             for &(v, n) in &fields {
                 // The plain writer takes at most 32 bits at a time.

@@ -260,7 +260,10 @@ pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
             lit: &lit,
         };
         tokenize(data, &mut coder);
-        let (c, l) = (lit.codes[END_OF_BLOCK] as u64, lit.lens[END_OF_BLOCK] as u32);
+        let (c, l) = (
+            lit.codes[END_OF_BLOCK] as u64,
+            lit.lens[END_OF_BLOCK] as u32,
+        );
         coder.w.put(c, l);
         coder.w
     });
@@ -357,7 +360,16 @@ mod tests {
     /// length remainder, with bits already pending in the writer.
     #[test]
     fn block_matches_the_plain_coder() {
-        for (seed, n) in [(1, 0), (2, 1), (3, 7), (4, 8), (5, 9), (6, 100), (7, 5003), (8, BLOCK)] {
+        for (seed, n) in [
+            (1, 0),
+            (2, 1),
+            (3, 7),
+            (4, 8),
+            (5, 9),
+            (6, 100),
+            (7, 5003),
+            (8, BLOCK),
+        ] {
             let data = runs_and_bytes(seed, n);
             for pending in [0, 5, 13] {
                 let mut fast = BitWriter::default();
@@ -371,7 +383,11 @@ mod tests {
                 let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
                 let dist = Code::from_freqs(&dist_freq, 15);
                 let header = DynamicHeader::new(&lit, &dist);
-                let mut plain = Plain { w: BitWriter::default(), lit: &lit, dist: &dist };
+                let mut plain = Plain {
+                    w: BitWriter::default(),
+                    lit: &lit,
+                    dist: &dist,
+                };
                 plain.w.put(0x1abc & ((1 << pending) - 1), pending);
                 plain.w.put(5, 3);
                 header.write(&mut plain.w);
