@@ -40,6 +40,24 @@ fn tokenize(data: &[u8], out: &mut impl Symbols) {
     let mut run = 0usize;
     let mut rest = data;
     while rest.len() >= 8 {
+        // Outside a zero run, words whose last byte is not zero are eight
+        // literals: the common case gets a loop of its own.
+        if run == 0 {
+            let mut words = rest.chunks_exact(8);
+            let mut taken = 0;
+            for word in &mut words {
+                let v = u64::from_le_bytes(word.try_into().unwrap());
+                if v >> 56 == 0 {
+                    break;
+                }
+                out.word(v);
+                taken += 8;
+            }
+            rest = &rest[taken..];
+            if rest.len() < 8 {
+                break;
+            }
+        }
         // Inside a zero run, the run is followed 32 bytes per test.
         if run > 0 && rest.len() >= 32 {
             let w = |i: usize| u64::from_le_bytes(rest[i..i + 8].try_into().unwrap());
