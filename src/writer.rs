@@ -271,7 +271,7 @@ pub struct StreamingWriter<S: Sink> {
     cur_len: usize,
     /// The filter type byte and the filtered row.
     filtered: Vec<u8>,
-    /// Room for trial filters when choosing adaptively or by entropy.
+    /// Room for trial filters when choosing by entropy.
     scratch: Vec<u8>,
     rows: u32,
     poisoned: bool,
@@ -317,9 +317,11 @@ impl<S: Sink> StreamingWriter<S> {
             Some(total) if options.compression == Compression::Stored => {
                 ZlibEncoder::stored_exact(total)
             }
-            _ => ZlibEncoder::new(options.compression).map_err(|_| Error::OutOfMemory {
-                bytes: crate::deflate::WINDOW_BUFFER,
-            })?,
+            _ => {
+                ZlibEncoder::sized(options.compression, total).map_err(|_| Error::OutOfMemory {
+                    bytes: crate::deflate::WINDOW_BUFFER,
+                })?
+            }
         };
         // Output waits until it fills a chunk, and one row's compressed data
         // plus at most a block's can land on top of an almost full chunk:

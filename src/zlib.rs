@@ -27,6 +27,12 @@ impl ZlibEncoder {
         Ok(Self::around(Deflater::new(level)?, level))
     }
 
+    /// An encoder for `total` bytes of input, when that is known (see
+    /// [`Deflater::sized`]).
+    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, TryReserveError> {
+        Ok(Self::around(Deflater::sized(level, total)?, level))
+    }
+
     /// A stored-level encoder for exactly `total` bytes of input (see
     /// [`Deflater::stored_exact`]).
     pub(crate) fn stored_exact(total: u64) -> Self {

@@ -126,18 +126,19 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
     // compressed output awaiting a full IDAT chunk), plus O(width) for the
     // row buffers, a few hundred bytes at width 64; 64 KiB of margin.
     const BOUND_64: usize = (1 << 20) + (64 << 10);
-    // Height independence: a 64x10 and a 64x100000 image must peak within
-    // this much of each other.
+    // Height independence: a 64x1000 and a 64x100000 image must peak within
+    // this much of each other. (Images under 32 KiB of filtered data peak
+    // lower: the fast levels then make no table of literal pairs.)
     const SLACK: usize = 1 << 10;
 
     let mut report = Vec::new();
     let mut failures = Vec::new();
     for level in Compression::ALL {
         let name = level.name();
-        let (short, _) = peak_for(64, 10, level);
+        let (short, _) = peak_for(64, 1000, level);
         let (tall, bytes) = peak_for(64, 100_000, level);
         report.push(format!(
-            "{name:>8}: peak 64x10 {short} B, 64x100000 {tall} B ({bytes} B of PNG)"
+            "{name:>8}: peak 64x1000 {short} B, 64x100000 {tall} B ({bytes} B of PNG)"
         ));
         if short.max(tall) > BOUND_64 {
             failures.push(format!(
@@ -157,7 +158,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
         }
         if tall.abs_diff(short) > SLACK {
             failures.push(format!(
-                "{name}: 64x10 peaks at {short} B but 64x100000 at {tall} B (allowed: {SLACK} B apart)"
+                "{name}: 64x1000 peaks at {short} B but 64x100000 at {tall} B (allowed: {SLACK} B apart)"
             ));
         }
 

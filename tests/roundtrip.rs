@@ -644,3 +644,36 @@ fn patterns_are_what_they_say() {
     );
     assert_eq!(&b[..6], &[0, 0, 0, 3, 6, 9]);
 }
+
+/// Photo-like images (a smooth ramp plus a little noise): after filtering,
+/// blocks of mostly literals, which the fast levels code two literals per
+/// look-up. Sizes either side of where that table is made at all (32 KiB
+/// of filtered data), at every fast level and filter.
+#[test]
+fn literal_heavy_images_at_the_fast_levels() {
+    let mut rng = Rng::new(31);
+    for (w, h) in [(100u32, 100u32), (600, 300)] {
+        let mut img = vec![0u8; w as usize * h as usize * 3];
+        for (i, px) in img.chunks_exact_mut(3).enumerate() {
+            let (x, y) = (i as u32 % w, i as u32 / w);
+            for (c, v) in px.iter_mut().enumerate() {
+                let noise = rng.below(9) as u32;
+                *v = ((x + 2 * y + 40 * c as u32) / 3 + noise) as u8;
+            }
+        }
+        for level in [Compression::Fastest, Compression::Fast] {
+            for filter in Filter::ALL {
+                let opts = Options::new(w, h, ColorType::Rgb)
+                    .compression(level)
+                    .filter(filter);
+                let png = encode(&opts, &img).unwrap();
+                let back = decode_png(&png).unwrap();
+                assert_eq!(back.data, img, "{w}x{h} {level:?} {filter:?}");
+                if w == 600 && filter == Filter::Paeth {
+                    // Compressed, not stored: the literals were coded.
+                    assert!(png.len() < img.len() * 3 / 4, "{level:?}: {}", png.len());
+                }
+            }
+        }
+    }
+}

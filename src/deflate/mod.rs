@@ -211,25 +211,38 @@ enum Engine {
         /// The total is zero: `finish` writes an empty final block.
         empty: bool,
     },
-    /// Per-block Huffman codes and zero runs, no match search ([`rle`]).
-    Rle,
+    /// Per-block Huffman codes and zero runs, no match search ([`rle`]),
+    /// with its table of literal pairs.
+    Rle(Option<rle::Pairs>),
     /// LZ77 matching with hash chains.
     Lz(alloc::boxed::Box<Matcher>),
 }
 
 impl Deflater {
     pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
+        Self::sized(level, None)
+    }
+
+    /// A compressor for `total` bytes of input, when that is known: input
+    /// too short to fill a block with literals gets no table of literal
+    /// pairs.
+    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, TryReserveError> {
         let mut pending = Vec::new();
+        let pairs = total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
         let engine = match level {
             Compression::Stored => Engine::Stored,
-            Compression::Fastest | Compression::Fast => Engine::Rle,
+            Compression::Fastest | Compression::Fast => Engine::Rle(if pairs {
+                Some(rle::Pairs::new()?)
+            } else {
+                None
+            }),
             _ => Engine::Lz(alloc::boxed::Box::new(Matcher::new(
                 level.params().expect("a matching level"),
             )?)),
         };
         match engine {
             Engine::Stored => pending.try_reserve_exact(MAX_STORED)?,
-            Engine::Rle => pending.try_reserve_exact(rle::BLOCK)?,
+            Engine::Rle(_) => pending.try_reserve_exact(rle::BLOCK)?,
             Engine::Lz(_) | Engine::StoredExact { .. } => {}
         }
         Ok(Deflater {
@@ -267,7 +280,7 @@ impl Deflater {
             Engine::Stored => MAX_STORED + 16,
             // A few block headers among the input.
             Engine::StoredExact { .. } => 64,
-            Engine::Rle => rle::BLOCK + 32,
+            Engine::Rle(_) => rle::BLOCK + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
             // pieces of 65535 bytes.
             Engine::Lz(_) => 1 << 16,
@@ -284,7 +297,7 @@ impl Deflater {
                 ..
             } => return write_stored_exact(&mut self.bits, unannounced, block_left, data),
             Engine::Stored => MAX_STORED,
-            Engine::Rle => rle::BLOCK,
+            Engine::Rle(_) => rle::BLOCK,
         };
         while !data.is_empty() {
             let n = (block - self.pending.len()).min(data.len());
@@ -298,8 +311,10 @@ impl Deflater {
 
     /// Codes the collected block.
     fn write_pending(&mut self, last: bool) {
-        match self.engine {
-            Engine::Rle => rle::encode_block(&mut self.bits, &self.pending, last),
+        match &mut self.engine {
+            Engine::Rle(pairs) => {
+                rle::encode_block(&mut self.bits, pairs.as_mut(), &self.pending, last)
+            }
             _ => write_stored(&mut self.bits, &self.pending, last),
         }
         self.pending.clear();

@@ -40,15 +40,24 @@ fn tokenize(data: &[u8], out: &mut impl Symbols) {
     let mut run = 0usize;
     let mut rest = data;
     while rest.len() >= 8 {
-        // Outside a zero run, words whose last byte is not zero are eight
-        // literals: the common case gets a loop of its own.
+        // Outside a zero run, a word is eight literals unless its last
+        // bytes are zeros that, with the zeros starting the next word, make
+        // a run of four or more (the shortest a copy shortens): the common
+        // case gets a loop of its own.
         if run == 0 {
-            let mut words = rest.chunks_exact(8);
+            let word = |i: usize| u64::from_le_bytes(rest[i..i + 8].try_into().unwrap());
             let mut taken = 0;
-            for word in &mut words {
-                let v = u64::from_le_bytes(word.try_into().unwrap());
+            while taken + 8 <= rest.len() {
+                let v = word(taken);
                 if v >> 56 == 0 {
-                    break;
+                    if v == 0 || taken + 16 > rest.len() {
+                        break;
+                    }
+                    let trail = v.leading_zeros() / 8;
+                    let next = word(taken + 8).trailing_zeros() / 8;
+                    if trail + next >= 4 {
+                        break;
+                    }
                 }
                 out.word(v);
                 taken += 8;
@@ -183,11 +192,89 @@ impl Counter {
 /// in one write.
 struct Coder<'a, 'b> {
     w: FastBits<'b>,
-    table: [u32; 256],
+    table: &'a [u32; 256],
     /// The code of distance 1, with its length.
     dist0: (u64, u32),
     lit: &'a Code<LITLEN_SYMBOLS>,
 }
+
+/// The second pass for blocks with many literals: words of eight literals
+/// go out as four pairs from [`Pairs`], in two writes.
+struct Paired<'a, 'b> {
+    coder: Coder<'a, 'b>,
+    pairs: &'a [u32; PAIRS],
+}
+
+impl Symbols for Paired<'_, '_> {
+    #[inline(always)]
+    fn word(&mut self, word: u64) {
+        // Bytes k and k + 1 as the index `byte k << 8 | byte k + 1`.
+        let entry = |k: u32| self.pairs[((word >> (8 * k)) as u16).swap_bytes() as usize];
+        const MASK: u32 = (1 << PAIR_CODE_BITS) - 1;
+        for half in [0, 4] {
+            let (a, b) = (entry(half), entry(half + 2));
+            let la = a >> PAIR_CODE_BITS;
+            self.coder.w.put(
+                (a & MASK) as u64 | ((b & MASK) as u64) << la,
+                la + (b >> PAIR_CODE_BITS),
+            );
+        }
+    }
+
+    #[inline(always)]
+    fn literals(&mut self, bytes: u64, n: usize) {
+        self.coder.literals(bytes, n);
+    }
+
+    #[inline(always)]
+    fn literal0(&mut self) {
+        self.coder.literal0();
+    }
+
+    #[inline(always)]
+    fn copy(&mut self, len: usize) {
+        self.coder.copy(len);
+    }
+}
+
+/// Entries of [`Pairs`]: one per two bytes.
+const PAIRS: usize = 1 << 16;
+
+/// Bits of a pair entry that hold the two codes.
+const PAIR_CODE_BITS: u32 = 2 * MAX_LIT_BITS;
+
+/// Two literals' codes in one look-up, indexed by `first << 8 | second`:
+/// the first code, then the second, in the low `2 × MAX_LIT_BITS` bits, and
+/// their total length above. Filling it costs about as much as coding
+/// 32 KiB of literals with it saves, so it serves only blocks with more
+/// (and is made only for images that can have such blocks).
+pub(super) struct Pairs(alloc::boxed::Box<[u32; PAIRS]>);
+
+impl Pairs {
+    pub(super) fn new() -> Result<Self, alloc::collections::TryReserveError> {
+        let mut v = alloc::vec::Vec::new();
+        v.try_reserve_exact(PAIRS)?;
+        v.resize(PAIRS, 0u32);
+        let table: alloc::boxed::Box<[u32; PAIRS]> =
+            v.into_boxed_slice().try_into().expect("PAIRS entries");
+        Ok(Pairs(table))
+    }
+
+    /// Fills the table for `lit`; each row (one first byte) is a loop
+    /// with one shift count, which vectorises.
+    fn fill(&mut self, lit: &Code<LITLEN_SYMBOLS>) {
+        let (codes, lens) = (&lit.codes[..256], &lit.lens[..256]);
+        for (first, row) in self.0.chunks_exact_mut(256).enumerate() {
+            let (c0, l0) = (codes[first] as u32, lens[first] as u32);
+            for ((e, &c1), &l1) in row.iter_mut().zip(codes).zip(lens) {
+                *e = c0 | (c1 as u32) << l0 | (l0 + l1 as u32) << PAIR_CODE_BITS;
+            }
+        }
+    }
+}
+
+/// Literals in a block from which [`Pairs`] pays for its filling.
+pub(super) const PAIRS_WORTH: u32 = 1 << 15;
 
 impl Coder<'_, '_> {
     /// The codes of the lowest `n` bytes of `bytes` (`n <= 3`), joined.
@@ -246,13 +333,14 @@ impl Symbols for Coder<'_, '_> {
     }
 }
 
-/// Longest literal/length code: three literals and the bits still pending
-/// fit one 56-bit write (3 × 15 + 7 ≤ 56).
-const MAX_LIT_BITS: u32 = 15;
+/// Longest literal/length code: a pair entry holds two codes and their
+/// length in 32 bits (2 × 13 + 5), and four literals and the bits still
+/// pending fit one 56-bit write (4 × 13 ≤ 56, 7 more fit the accumulator).
+const MAX_LIT_BITS: u32 = 13;
 
 /// Encodes `data` (at most [`BLOCK`] bytes) as one dynamic-Huffman block, or
 /// as stored blocks when that is smaller.
-pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
+pub(super) fn encode_block(w: &mut BitWriter, pairs: Option<&mut Pairs>, data: &[u8], last: bool) {
     let mut count = Counter::new();
     tokenize(data, &mut count);
     let (lit_freq, dist_freq) = count.freqs();
@@ -268,21 +356,38 @@ pub(super) fn encode_block(w: &mut BitWriter, data: &[u8], last: bool) {
     }
     w.put(4 | last as u32, 3);
     header.write(w);
+    let literals: u32 = lit_freq[..256].iter().sum();
+    let pairs = match pairs {
+        Some(pairs) if literals >= PAIRS_WORTH => {
+            pairs.fill(&lit);
+            Some(&*pairs.0)
+        }
+        _ => None,
+    };
     // The symbols' size is known exactly: room for them is made once.
     let room = symbols.div_ceil(8) as usize;
-    w.with_fast(room, |fast| {
-        let mut coder = Coder {
-            w: fast,
-            table: core::array::from_fn(|b| lit.codes[b] as u32 | (lit.lens[b] as u32) << 16),
+    w.with_fast(room, |w| {
+        let table = core::array::from_fn(|b| lit.codes[b] as u32 | (lit.lens[b] as u32) << 16);
+        let coder = Coder {
+            w,
+            table: &table,
             dist0: (dist.codes[0] as u64, dist.lens[0] as u32),
             lit: &lit,
         };
-        tokenize(data, &mut coder);
-        let (c, l) = (
-            lit.codes[END_OF_BLOCK] as u64,
-            lit.lens[END_OF_BLOCK] as u32,
-        );
-        coder.w.put(c, l);
+        let mut coder = match pairs {
+            Some(pairs) => {
+                let mut paired = Paired { coder, pairs };
+                tokenize(data, &mut paired);
+                paired.coder
+            }
+            None => {
+                let mut coder = coder;
+                tokenize(data, &mut coder);
+                coder
+            }
+        };
+        let eob = END_OF_BLOCK;
+        coder.w.put(lit.codes[eob] as u64, lit.lens[eob] as u32);
         coder.w
     });
 }
@@ -378,21 +483,38 @@ mod tests {
     /// length remainder, with bits already pending in the writer.
     #[test]
     fn block_matches_the_plain_coder() {
-        for (seed, n) in [
-            (1, 0),
-            (2, 1),
-            (3, 7),
-            (4, 8),
-            (5, 9),
-            (6, 100),
-            (7, 5003),
-            (8, BLOCK),
-        ] {
-            let data = runs_and_bytes(seed, n);
+        let mut pairs = Pairs::new().unwrap();
+        let cases = [(1, 0), (2, 1), (3, 7), (4, 8), (5, 9), (6, 100), (7, 5003)];
+        for (seed, n) in cases
+            .into_iter()
+            .chain([(8, BLOCK), (9, BLOCK), (10, BLOCK - 5)])
+        {
+            // The last two: mostly literals of every value, so that the
+            // block is coded with literal pairs.
+            let data = if seed < 9 {
+                runs_and_bytes(seed, n)
+            } else {
+                let mut x = seed;
+                (0..n)
+                    .map(|i| {
+                        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        let spread = 1 + (x >> 20) as u8 % 8;
+                        if i % 97 < 5 {
+                            0
+                        } else {
+                            (x >> 24) as u8 / spread
+                        }
+                    })
+                    .collect()
+            };
+            let mut count = Counter::new();
+            tokenize(&data, &mut count);
+            let literals = count.freqs().0[..256].iter().sum::<u32>();
+            assert_eq!(literals >= PAIRS_WORTH, seed >= 9, "seed {seed}");
             for pending in [0, 5, 13] {
                 let mut fast = BitWriter::default();
                 fast.put(0x1abc & ((1 << pending) - 1), pending);
-                encode_block(&mut fast, &data, true);
+                encode_block(&mut fast, Some(&mut pairs), &data, true);
                 fast.align();
 
                 let mut count = Counter::new();
