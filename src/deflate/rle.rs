@@ -9,7 +9,9 @@
 //! uses one fixed code tuned for PNG instead). Each block is read twice:
 //! once to count symbols, once to write them, through the same tokenizer so
 //! that both passes see identical symbols. A block whose code would not beat
-//! storing it is stored.
+//! storing it is stored. The second pass writes up to 56 bits at a time
+//! through [`FastBits`], into room sized from the first pass's counts, and
+//! in blocks of mostly literals takes two literals per look-up ([`Pairs`]).
 
 use super::bits::{BitWriter, FastBits};
 use super::block::{Code, DynamicHeader, write_stored};
