@@ -17,14 +17,18 @@ const MAX_SYMBOLS: usize = 286;
 pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
     debug_assert!(freqs.len() <= MAX_SYMBOLS && lens.len() == freqs.len());
     lens.fill(0);
-    let mut leaves = [(0u32, 0u16); MAX_SYMBOLS];
+    // Leaves as `frequency << 16 | symbol`: sorted by frequency, then
+    // symbol, with one integer comparison.
+    let mut leaves = [0u64; MAX_SYMBOLS];
     let mut m = 0;
     for (sym, &f) in freqs.iter().enumerate() {
         if f > 0 {
-            leaves[m] = (f, sym as u16);
+            leaves[m] = (f as u64) << 16 | sym as u64;
             m += 1;
         }
     }
+    let freq = |leaf: u64| (leaf >> 16) as u32;
+    let symbol = |leaf: u64| (leaf & 0xffff) as usize;
     match m {
         0 => {
             lens[0] = 1;
@@ -32,7 +36,7 @@ pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
             return;
         }
         1 => {
-            let s = leaves[0].1 as usize;
+            let s = symbol(leaves[0]);
             lens[s] = 1;
             lens[if s == 0 { 1 } else { 0 }] = 1;
             return;
@@ -50,8 +54,8 @@ pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
     for k in 0..m - 1 {
         let mut w = 0;
         for _ in 0..2 {
-            if next_leaf < m && (next_inner >= k || leaves[next_leaf].0 <= weight[next_inner]) {
-                w += leaves[next_leaf].0;
+            if next_leaf < m && (next_inner >= k || freq(leaves[next_leaf]) <= weight[next_inner]) {
+                w += freq(leaves[next_leaf]);
                 parent[next_leaf] = (m + k) as u16;
                 next_leaf += 1;
             } else {
@@ -91,7 +95,7 @@ pub(crate) fn build_lengths(freqs: &[u32], max_bits: u32, lens: &mut [u8]) {
     for (l, &n) in count.iter().enumerate().take(max_bits as usize + 1).skip(1) {
         for _ in 0..n {
             i -= 1;
-            lens[leaves[i].1 as usize] = l as u8;
+            lens[symbol(leaves[i])] = l as u8;
         }
     }
 }
