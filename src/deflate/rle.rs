@@ -47,17 +47,19 @@ fn tokenize(data: &[u8], out: &mut impl Symbols) {
         // a run of four or more (the shortest a copy shortens): the common
         // case gets a loop of its own.
         if run == 0 {
-            let word = |i: usize| u64::from_le_bytes(rest[i..i + 8].try_into().unwrap());
             let mut taken = 0;
-            while taken + 8 <= rest.len() {
-                let v = word(taken);
+            for word in rest.chunks_exact(8) {
+                let v = u64::from_le_bytes(word.try_into().unwrap());
                 if v >> 56 == 0 {
-                    if v == 0 || taken + 16 > rest.len() {
+                    let trail = v.leading_zeros() / 8;
+                    if trail >= 4 {
                         break;
                     }
-                    let trail = v.leading_zeros() / 8;
-                    let next = word(taken + 8).trailing_zeros() / 8;
-                    if trail + next >= 4 {
+                    let next = match rest.get(taken + 8..taken + 16) {
+                        Some(next) => u64::from_le_bytes(next.try_into().unwrap()),
+                        None => break,
+                    };
+                    if trail + next.trailing_zeros() / 8 >= 4 {
                         break;
                     }
                 }
