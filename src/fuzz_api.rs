@@ -123,24 +123,3 @@ pub fn adler32(data: &[u8]) -> u32 {
     h.update(data);
     h.finish()
 }
-
-/// Filters one row as the encoder does: `cur` against `prev` (the row above,
-/// all zero for the first row), `bpp` bytes per pixel (1 for sub-byte
-/// pixels), into `out` (`cur.len() + 1` bytes: the filter type, then the
-/// residuals). `scratch`, as long as `out`, is the trial buffer of the
-/// adaptive and entropy choices.
-pub fn filter_row(
-    filter: crate::Filter,
-    cur: &[u8],
-    prev: &[u8],
-    bpp: usize,
-    out: &mut [u8],
-    scratch: &mut [u8],
-) {
-    use crate::filter;
-    match filter {
-        crate::Filter::Adaptive => filter::apply_adaptive(cur, prev, bpp, out, false),
-        crate::Filter::Entropy => filter::apply_min_entropy(cur, prev, bpp, out, scratch),
-        kind => filter::apply(kind, cur, prev, bpp, out),
-    }
-}
