@@ -105,8 +105,7 @@ pub(crate) fn apply(kind: Filter, cur: &[u8], prev: &[u8], bpp: usize, out: &mut
             }
             let rest = out[b..].iter_mut().zip(&cur[b..]).zip(&cur[..n - b]);
             for (((o, &x), &a), &u) in rest.zip(&prev[b..]) {
-                // (a + u) / 2 without widening: the carry-less half-sum.
-                *o = x.wrapping_sub((a & u) + ((a ^ u) >> 1));
+                *o = x.wrapping_sub(average(a, u));
             }
         }
         Filter::Paeth => {
@@ -159,12 +158,7 @@ fn select(m: u8, yes: u8, no: u8) -> u8 {
 /// how well a row will compress.
 #[cfg(test)]
 pub(crate) fn cost(filtered: &[u8]) -> u64 {
-    filtered.iter().map(|&x| abs8(x) as u64).sum()
-}
-
-#[inline(always)]
-fn abs8(x: u8) -> u32 {
-    (x as i8).unsigned_abs() as u32
+    filtered.iter().map(|&x| magnitude(x) as u64).sum()
 }
 
 /// log2 of a positive integer, to about 0.01: the exponent of its `f32`
@@ -260,12 +254,14 @@ fn predicting_costs(cur: &[u8], prev: &[u8], bpp: usize, step: usize) -> [u64; 4
     let n = cur.len();
     let b = bpp.min(n);
     let mut costs = [0u64; 4];
+    let add = |costs: &mut [u64; 4], mags: [u8; 4]| {
+        for (cost, m) in costs.iter_mut().zip(mags) {
+            *cost += m as u64;
+        }
+    };
     // The first pixel: no left neighbour (a = c = 0).
     for (&x, &u) in cur[..b].iter().zip(prev) {
-        costs[0] += abs8(x) as u64;
-        costs[1] += abs8(x.wrapping_sub(u)) as u64;
-        costs[2] += abs8(x.wrapping_sub(u >> 1)) as u64;
-        costs[3] += abs8(x.wrapping_sub(u)) as u64;
+        add(&mut costs, magnitudes(x, 0, u, 0));
     }
     let (x, a, u, c) = (&cur[b..], &cur[..n - b], &prev[b..], &prev[..n - b]);
     // Sixteen byte lanes at a time: the four residuals' magnitudes are
@@ -288,11 +284,10 @@ fn predicting_costs(cur: &[u8], prev: &[u8], bpp: usize, step: usize) -> [u64; 4
         let c: &[u8; LANES] = c[i..i + LANES].try_into().unwrap();
         let mut mags = [[0u8; LANES]; 4];
         for j in 0..LANES {
-            let (x, a, u, c) = (x[j], a[j], u[j], c[j]);
-            mags[0][j] = magnitude(x.wrapping_sub(a));
-            mags[1][j] = magnitude(x.wrapping_sub(u));
-            mags[2][j] = magnitude(x.wrapping_sub((a & u) + ((a ^ u) >> 1)));
-            mags[3][j] = magnitude(x.wrapping_sub(paeth(a, u, c)));
+            let m = magnitudes(x[j], a[j], u[j], c[j]);
+            for k in 0..4 {
+                mags[k][j] = m[k];
+            }
         }
         for (l, m) in lanes.iter_mut().zip(&mags) {
             for j in 0..LANES / 2 {
@@ -306,13 +301,22 @@ fn predicting_costs(cur: &[u8], prev: &[u8], bpp: usize, step: usize) -> [u64; 4
     }
     fold(&mut lanes, &mut costs);
     for j in whole..x.len() {
-        let (x, a, u, c) = (x[j], a[j], u[j], c[j]);
-        costs[0] += abs8(x.wrapping_sub(a)) as u64;
-        costs[1] += abs8(x.wrapping_sub(u)) as u64;
-        costs[2] += abs8(x.wrapping_sub((a & u) + ((a ^ u) >> 1))) as u64;
-        costs[3] += abs8(x.wrapping_sub(paeth(a, u, c))) as u64;
+        add(&mut costs, magnitudes(x[j], a[j], u[j], c[j]));
     }
     costs
+}
+
+/// The magnitudes of the Sub, Up, Average and Paeth residuals of byte `x`,
+/// with `a` to its left, `u` above and `c` above-left.
+#[inline(always)]
+fn magnitudes(x: u8, a: u8, u: u8, c: u8) -> [u8; 4] {
+    [a, u, average(a, u), paeth(a, u, c)].map(|p| magnitude(x.wrapping_sub(p)))
+}
+
+/// `(a + u) / 2` without widening: the carry-less half-sum.
+#[inline(always)]
+fn average(a: u8, u: u8) -> u8 {
+    (a & u) + ((a ^ u) >> 1)
 }
 
 /// Applies each candidate filter into one of two row buffers (vectorised)
@@ -459,7 +463,7 @@ mod tests {
                     let r = naive(k, &cur, &prev, bpp);
                     (0..len)
                         .filter(|&i| i < b || i - b >= whole || (i - b) / 16 % 4 == 0)
-                        .map(|i| abs8(r[i + 1]) as u64)
+                        .map(|i| magnitude(r[i + 1]) as u64)
                         .sum::<u64>()
                 });
                 assert_eq!(predicting_costs(&cur, &prev, bpp, 4), sampled);

@@ -36,9 +36,7 @@ impl BitWriter {
         self.acc = 0;
         self.nbits = 0;
     }
-}
 
-impl BitWriter {
     /// Runs `f` with a [`FastBits`] over the stream, with room made for
     /// `room` more bytes (`f` must write no more). The writer goes to `f`
     /// by value and comes back as its result, so that its fields can live
@@ -129,16 +127,11 @@ mod tests {
             fields.push((x >> 8 & ((1u64 << n) - 1), n));
         }
         for lead in 0..40u32 {
-            let mut plain = BitWriter::default();
-            let mut mixed = BitWriter::default();
-            plain.put(
-                0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32,
-                lead.min(32),
-            );
-            mixed.put(
-                0x5A5A_5A5A & ((1u64 << lead.min(32)) - 1) as u32,
-                lead.min(32),
-            );
+            let (mut plain, mut mixed) = (BitWriter::default(), BitWriter::default());
+            let n = lead.min(32);
+            for w in [&mut plain, &mut mixed] {
+                w.put(0x5A5A_5A5A & ((1u64 << n) - 1) as u32, n);
+            }
             let split = fields.len() / 2;
             for &(v, n) in &fields {
                 // The plain writer takes at most 32 bits at a time.

@@ -266,19 +266,14 @@ pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanP
     let lit_freq = &tokens.lit_freq;
     let dist_freq = &tokens.dist_freq;
 
-    let extra: u64 = (0..29)
-        .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
-        .chain((0..30).map(|c| dist_freq[c] as u64 * DIST_EXTRA[c] as u64))
-        .sum();
-
     let fixed_lit = fixed_litlen_code();
     let fixed_dist = Code::from_lengths(FIXED_DIST_LENGTHS);
-    let fixed_bits = 3 + fixed_lit.cost(lit_freq) + fixed_dist.cost(dist_freq) + extra;
+    let fixed_bits = 3 + symbol_bits(&fixed_lit, &fixed_dist, lit_freq, dist_freq);
 
     let dyn_lit = Code::from_freqs(lit_freq, 15);
     let dyn_dist = Code::from_freqs(dist_freq, 15);
     let header = DynamicHeader::new(&dyn_lit, &dyn_dist);
-    let dyn_bits = 3 + header.cost() + dyn_lit.cost(lit_freq) + dyn_dist.cost(dist_freq) + extra;
+    let dyn_bits = 3 + header.cost() + symbol_bits(&dyn_lit, &dyn_dist, lit_freq, dist_freq);
 
     // Each stored block costs its 3 header bits, up to 7 bits of padding and
     // the 32-bit LEN/NLEN pair.
@@ -300,6 +295,21 @@ pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanP
             header: Some(header),
         })
     }
+}
+
+/// Bits of the symbols counted in `lit_freq` and `dist_freq` under the
+/// codes `lit` and `dist`, extra bits included.
+pub(super) fn symbol_bits(
+    lit: &Code<LITLEN_SYMBOLS>,
+    dist: &Code<DIST_SYMBOLS>,
+    lit_freq: &[u32; LITLEN_SYMBOLS],
+    dist_freq: &[u32; DIST_SYMBOLS],
+) -> u64 {
+    let extra: u64 = (0..29)
+        .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
+        .chain((0..30).map(|c| dist_freq[c] as u64 * DIST_EXTRA[c] as u64))
+        .sum();
+    lit.cost(lit_freq) + dist.cost(dist_freq) + extra
 }
 
 /// Writes the block in `tokens` as `plan` says and empties `tokens`.

@@ -14,7 +14,7 @@
 //! in blocks of mostly literals takes two literals per look-up ([`Pairs`]).
 
 use super::bits::{BitWriter, FastBits};
-use super::block::{Code, DynamicHeader, write_stored};
+use super::block::{Code, DynamicHeader, symbol_bits, write_stored};
 use super::tables::*;
 
 /// Input bytes per block: two stored blocks' worth, so a block that is
@@ -394,20 +394,6 @@ pub(super) fn encode_block(w: &mut BitWriter, pairs: Option<&mut Pairs>, data: &
         coder.w.put(lit.codes[eob] as u64, lit.lens[eob] as u32);
         coder.w
     });
-}
-
-/// Bits of the symbols counted in `lit_freq` and `dist_freq`, extra bits
-/// included, under the codes `lit` and `dist`.
-fn symbol_bits(
-    lit: &Code<LITLEN_SYMBOLS>,
-    dist: &Code<DIST_SYMBOLS>,
-    lit_freq: &[u32; LITLEN_SYMBOLS],
-    dist_freq: &[u32; DIST_SYMBOLS],
-) -> u64 {
-    let extra: u64 = (0..29)
-        .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
-        .sum();
-    lit.cost(lit_freq) + dist.cost(dist_freq) + extra
 }
 
 #[cfg(test)]
