@@ -256,6 +256,8 @@ pub(crate) struct HuffmanPlan {
     lit: Code<LITLEN_SYMBOLS>,
     dist: Code<DIST_SYMBOLS>,
     header: Option<DynamicHeader>,
+    /// The block's size.
+    pub(crate) bits: u64,
 }
 
 /// Chooses the cheapest coding of the block in `tokens` (whose input is
@@ -275,26 +277,29 @@ pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanP
     let header = DynamicHeader::new(&dyn_lit, &dyn_dist);
     let dyn_bits = 3 + header.cost() + symbol_bits(&dyn_lit, &dyn_dist, lit_freq, dist_freq);
 
-    // Each stored block costs its 3 header bits, up to 7 bits of padding and
-    // the 32-bit LEN/NLEN pair.
-    let pieces = raw_len.div_ceil(MAX_STORED).max(1) as u64;
-    let stored_bits = pieces * (3 + 7 + 32) + 8 * raw_len as u64;
-
-    if stored_bits < fixed_bits.min(dyn_bits) {
+    if stored_bits(raw_len) < fixed_bits.min(dyn_bits) {
         None
     } else if fixed_bits <= dyn_bits {
         Some(HuffmanPlan {
             lit: fixed_lit,
             dist: fixed_dist,
             header: None,
+            bits: fixed_bits,
         })
     } else {
         Some(HuffmanPlan {
             lit: dyn_lit,
             dist: dyn_dist,
             header: Some(header),
+            bits: dyn_bits,
         })
     }
+}
+
+/// Bits of `len` bytes as stored blocks: each costs its 3 header bits, up
+/// to 7 bits of padding and the 32-bit LEN/NLEN pair.
+pub(super) fn stored_bits(len: usize) -> u64 {
+    len.div_ceil(MAX_STORED).max(1) as u64 * (3 + 7 + 32) + 8 * len as u64
 }
 
 /// Bits of the symbols counted in `lit_freq` and `dist_freq` under the

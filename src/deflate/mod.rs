@@ -17,7 +17,8 @@
 //! - [`rle`]: the coder of the two fastest levels (per-block codes, zero runs);
 //! - [`optimal`]: the near-optimal parser of the best level;
 //! - this file: the engines, match finding (hash chains, lazy
-//!   parsing) and the window that streams through.
+//!   parsing), the lazy level's choice between matching and [`rle`] per
+//!   segment, and the window that streams through.
 
 mod bits;
 mod block;
@@ -30,7 +31,7 @@ use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use bits::BitWriter;
-use block::{MAX_STORED, Tokens, plan_block, write_planned, write_stored};
+use block::{MAX_STORED, Tokens, plan_block, stored_bits, write_planned, write_stored};
 use tables::{MAX_MATCH, MIN_MATCH};
 
 /// How hard the encoder works to make the file small.
@@ -52,7 +53,10 @@ pub enum Compression {
     /// match search.
     Fast,
     /// Lazy matching on short hash chains of 4-byte strings, over rows
-    /// filtered adaptively by default: the balance of size and speed.
+    /// filtered adaptively by default: the balance of size and speed. Each
+    /// matched block is weighed against the coder of `Fast`; where matching
+    /// did not pay (as in many photographs), the following 128 KiB segments
+    /// skip it, up to eight in a row before matching is tried again.
     #[default]
     Default,
     /// Near-optimal parsing (every match at every position weighed by its
@@ -283,6 +287,8 @@ impl Deflater {
             Engine::Rle(_) => rle::BLOCK + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
             // pieces of 65535 bytes.
+            // (run-length coded segments at the lazy level).
+            Engine::Lz(ref m) if m.weigh => rle::BLOCK + 32,
             Engine::Lz(_) => 1 << 16,
         }
     }
@@ -402,7 +408,24 @@ struct Matcher {
     match_available: bool,
     /// Buffers of the optimal parser, for the levels that use it.
     optimal: Option<optimal::Optimal>,
+    /// The lazy level weighs each block it matched against the run-length
+    /// coder ([`rle`]) on the same input: where matching did not pay, the
+    /// next segments of [`SEGMENT`] bytes skip it. Off at the levels that
+    /// always match.
+    weigh: bool,
+    /// Segments still to be run-length coded before matching is tried
+    /// again (0 while matching), and how many the last decision gave.
+    plain_left: u32,
+    plain_run: u32,
+    /// Positions before this one are in the hash chains.
+    indexed_to: usize,
 }
+
+/// Input weighed at once by the lazy level: a run-length coded segment is
+/// one block of [`rle::encode_block`].
+const SEGMENT: usize = rle::BLOCK;
+/// Most segments run-length coded in a row before matching is tried again.
+const PLAIN_RUN: u32 = 8;
 
 fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, TryReserveError> {
     let mut v = Vec::new();
@@ -433,6 +456,10 @@ impl Matcher {
                 Parse::Optimal => Some(optimal::Optimal::new()?),
                 _ => None,
             },
+            weigh: p.parse == Parse::Lazy,
+            plain_left: 0,
+            plain_run: 0,
+            indexed_to: 0,
         })
     }
 
@@ -474,6 +501,7 @@ impl Matcher {
         self.block_start -= shift;
         self.block_end -= shift;
         self.stored_from = self.stored_from.map(|from| from - shift);
+        self.indexed_to = self.indexed_to.saturating_sub(shift);
         self.match_start = self.match_start.saturating_sub(shift);
         self.prev_match = self.prev_match.saturating_sub(shift);
         // Positions before the new start become 0 ("none"). Positions stay
@@ -503,6 +531,10 @@ impl Matcher {
         } else {
             plan_block(&mut self.tokens, end - start)
         };
+        if self.weigh && !last {
+            let lz = plan.as_ref().map_or(stored_bits(end - start), |p| p.bits);
+            self.weigh_block(lz, start, end);
+        }
         match plan {
             Some(plan) => {
                 if let Some(from) = self.stored_from.take() {
@@ -512,19 +544,25 @@ impl Matcher {
             }
             None => {
                 self.tokens.clear();
-                let mut from = self.stored_from.take().unwrap_or(start);
-                while end - from > MAX_STORED || (end - from == MAX_STORED && !last) {
-                    write_stored(w, &self.window[from..from + MAX_STORED], false);
-                    from += MAX_STORED;
-                }
-                if last {
-                    write_stored(w, &self.window[from..end], true);
-                } else if from < end {
-                    self.stored_from = Some(from);
-                }
+                self.store(w, start, end, last);
             }
         }
         self.block_start = end;
+    }
+
+    /// Adds `window[start..end]` to the run of stored input, writing the
+    /// run's whole stored blocks (and all of it if `last`).
+    fn store(&mut self, w: &mut BitWriter, start: usize, end: usize, last: bool) {
+        let mut from = self.stored_from.take().unwrap_or(start);
+        while end - from > MAX_STORED || (end - from == MAX_STORED && !last) {
+            write_stored(w, &self.window[from..from + MAX_STORED], false);
+            from += MAX_STORED;
+        }
+        if last {
+            write_stored(w, &self.window[from..end], true);
+        } else if from < end {
+            self.stored_from = Some(from);
+        }
     }
 
     #[inline(always)]
@@ -566,15 +604,91 @@ impl Matcher {
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {
         match self.p.parse {
-            Parse::Lazy => self.compress_lazy(w, flush),
+            Parse::Lazy => loop {
+                let more = if self.plain_left > 0 {
+                    self.plain_segment(w, flush)
+                } else {
+                    self.compress_lazy(w, flush)
+                };
+                if !more {
+                    break;
+                }
+            },
             Parse::Optimal => self.compress_optimal(w, flush),
         }
     }
 
+    /// Decides from one matched block (`lz` bits for `window[start..end]`)
+    /// whether matching goes on. Run-length coding must do no worse, and
+    /// the block must not be nearly free (under 0.1 bit per byte), where
+    /// small differences say little about the input to come. Each time
+    /// matching is tried again and does not pay, the run-length coder gets
+    /// twice as many segments, up to [`PLAIN_RUN`].
+    fn weigh_block(&mut self, lz: u64, start: usize, end: usize) {
+        let nearly_free = lz * 10 < (end - start) as u64;
+        if !nearly_free && rle::estimate_bits(&self.window[start..end]) <= lz {
+            self.plain_run = (self.plain_run * 2).clamp(1, PLAIN_RUN);
+            self.plain_left = self.plain_run;
+        } else {
+            self.plain_run = 0;
+        }
+    }
+
+    /// Leaves the lazy parse for run-length coding: the position it holds
+    /// back goes to the run-length coder instead.
+    fn leave_lazy(&mut self) {
+        self.indexed_to = self.strstart;
+        if self.match_available {
+            self.strstart -= 1;
+            self.lookahead += 1;
+            self.match_available = false;
+        }
+        self.match_length = MIN_MATCH - 1;
+        debug_assert_eq!(self.block_start, self.strstart);
+    }
+
+    /// Run-length codes one segment; `false` when the input at hand is too
+    /// short for one (and more is to come) or has run out.
+    fn plain_segment(&mut self, w: &mut BitWriter, flush: bool) -> bool {
+        let n = SEGMENT.min(self.lookahead);
+        if n == 0 || (n < SEGMENT && !flush) {
+            return false;
+        }
+        let s = self.strstart;
+        let data = &self.window[s..s + n];
+        match rle::Plan::new(data) {
+            Some(plan) => {
+                if let Some(from) = self.stored_from.take() {
+                    write_stored(w, &self.window[from..s], false);
+                }
+                rle::write_block(w, None, &self.window[s..s + n], &plan, false);
+            }
+            None => self.store(w, s, s + n, false),
+        }
+        self.strstart += n;
+        self.lookahead -= n;
+        self.block_start = self.strstart;
+        self.block_end = self.strstart;
+        self.plain_left -= 1;
+        if self.plain_left == 0 {
+            // Matching resumes: the history it reaches goes into the chains.
+            for pos in self.indexed_to.max(self.strstart.saturating_sub(MAX_DIST))..self.strstart {
+                self.insert(pos);
+            }
+        }
+        true
+    }
+
     /// Defers each match by one position in case the next one is longer
     /// (zlib's `deflate_slow`).
-    fn compress_lazy(&mut self, w: &mut BitWriter, flush: bool) {
+    /// Returns `true` when it stopped at the end of a segment, `false` when
+    /// the input at hand ran out.
+    fn compress_lazy(&mut self, w: &mut BitWriter, flush: bool) -> bool {
         loop {
+            if self.plain_left > 0 {
+                self.leave_lazy();
+                return true;
+            }
             if self.lookahead < MIN_LOOKAHEAD && (!flush || self.lookahead == 0) {
                 break;
             }
@@ -624,6 +738,7 @@ impl Matcher {
             self.literal(w, self.strstart - 1);
             self.match_available = false;
         }
+        false
     }
 
     /// Follows the hash chain from `cur` for a match longer than `best`
@@ -727,6 +842,12 @@ mod tests {
         for i in 0..300_000u32 {
             runs.push(((i / 1000) % 7) as u8);
         }
+        // Small differences, as in filtered photographs: matching barely
+        // pays, so the lazy level codes some segments without it.
+        let residuals: Vec<u8> = xorshift(600_000, 11)
+            .iter()
+            .map(|&b| (b.trailing_zeros() as u8).wrapping_mul(if b & 1 == 0 { 1 } else { 255 }))
+            .collect();
         let mut mixed = xorshift(100_000, 3);
         mixed.extend_from_slice(&text[..50_000]);
         mixed.extend(xorshift(70_000, 5));
@@ -741,6 +862,7 @@ mod tests {
             runs,
             mixed,
             vec![0; 1 << 20],
+            residuals,
         ]
     }
 
@@ -835,6 +957,28 @@ mod tests {
         // On this synthetic text the matching levels land within a hair of
         // each other.
         assert!(sizes[4] <= sizes[3] + sizes[3] / 100, "{sizes:?}");
+    }
+
+    #[test]
+    fn default_leaves_matching_where_it_does_not_pay() {
+        // Residual-like bytes, text, residual-like bytes again: the lazy
+        // level should code the residuals about as the run-length coder
+        // does (matching them costs bits) and match the text.
+        let samples = samples();
+        let (residuals, text) = (&samples[10], &samples[6]);
+        let mut data = residuals.clone();
+        data.extend_from_slice(text);
+        data.extend_from_slice(&residuals[..300_000]);
+        let default = deflate(&data, Compression::Default).len();
+        let best_of_both = deflate(residuals, Compression::Fast).len()
+            + deflate(text, Compression::Default).len()
+            + deflate(&residuals[..300_000], Compression::Fast).len();
+        // Matching all of it (what the level did before it weighed its
+        // blocks) comes to 21 % over; switching costs a little.
+        assert!(
+            default <= best_of_both + best_of_both / 8,
+            "{default} vs {best_of_both}"
+        );
     }
 
     #[test]

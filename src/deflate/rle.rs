@@ -14,7 +14,7 @@
 //! in blocks of mostly literals takes two literals per look-up ([`Pairs`]).
 
 use super::bits::{BitWriter, FastBits};
-use super::block::{Code, DynamicHeader, symbol_bits, write_stored};
+use super::block::{Code, DynamicHeader, stored_bits, symbol_bits, write_stored};
 use super::tables::*;
 
 /// Input bytes per block: two stored blocks' worth, so a block that is
@@ -342,28 +342,77 @@ impl Symbols for Coder<'_, '_> {
 /// pending fit one 56-bit write (4 × 13 ≤ 56, 7 more fit the accumulator).
 const MAX_LIT_BITS: u32 = 13;
 
+/// The codes of one block fitted to its symbol counts, with their sizes.
+pub(super) struct Plan {
+    lit: Code<LITLEN_SYMBOLS>,
+    dist: Code<DIST_SYMBOLS>,
+    header: DynamicHeader,
+    /// Literals in the block.
+    literals: u32,
+    /// Bits of the symbols alone, and of the whole dynamic block.
+    symbols: u64,
+    bits: u64,
+}
+
+impl Plan {
+    /// Counts the symbols of `data` and fits codes to them; `None` when
+    /// storing `data` takes no more bits than the dynamic block.
+    pub(super) fn new(data: &[u8]) -> Option<Self> {
+        let mut count = Counter::new();
+        tokenize(data, &mut count);
+        let (lit_freq, dist_freq) = count.freqs();
+        let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
+        let dist = Code::from_freqs(&dist_freq, 15);
+        let header = DynamicHeader::new(&lit, &dist);
+        let symbols = symbol_bits(&lit, &dist, &lit_freq, &dist_freq);
+        let bits = 3 + header.cost() + symbols;
+        (bits < stored_bits(data.len())).then(|| Plan {
+            lit,
+            dist,
+            header,
+            literals: lit_freq[..256].iter().sum(),
+            symbols,
+            bits,
+        })
+    }
+}
+
+/// Bits of `data` as one block of this coder (dynamic or stored, whichever
+/// is smaller): what a matching level weighs its own blocks against.
+pub(super) fn estimate_bits(data: &[u8]) -> u64 {
+    Plan::new(data).map_or(stored_bits(data.len()), |p| p.bits)
+}
+
 /// Encodes `data` (at most [`BLOCK`] bytes) as one dynamic-Huffman block, or
 /// as stored blocks when that is smaller.
 pub(super) fn encode_block(w: &mut BitWriter, pairs: Option<&mut Pairs>, data: &[u8], last: bool) {
-    let mut count = Counter::new();
-    tokenize(data, &mut count);
-    let (lit_freq, dist_freq) = count.freqs();
-    let lit = Code::from_freqs(&lit_freq, MAX_LIT_BITS);
-    let dist = Code::from_freqs(&dist_freq, 15);
-    let header = DynamicHeader::new(&lit, &dist);
-    let symbols = symbol_bits(&lit, &dist, &lit_freq, &dist_freq);
-    let bits = 3 + header.cost() + symbols;
-    let pieces = data.len().div_ceil(65_535).max(1) as u64;
-    if pieces * (3 + 7 + 32) + 8 * data.len() as u64 <= bits {
-        write_stored(w, data, last);
-        return;
+    match Plan::new(data) {
+        Some(plan) => write_block(w, pairs, data, &plan, last),
+        None => write_stored(w, data, last),
     }
+}
+
+/// Writes `data` as the dynamic block `plan` made for it.
+pub(super) fn write_block(
+    w: &mut BitWriter,
+    pairs: Option<&mut Pairs>,
+    data: &[u8],
+    plan: &Plan,
+    last: bool,
+) {
+    let Plan {
+        lit,
+        dist,
+        header,
+        literals,
+        symbols,
+        ..
+    } = plan;
     w.put(4 | last as u32, 3);
     header.write(w);
-    let literals: u32 = lit_freq[..256].iter().sum();
     let pairs = match pairs {
-        Some(pairs) if literals >= PAIRS_WORTH => {
-            pairs.fill(&lit);
+        Some(pairs) if *literals >= PAIRS_WORTH => {
+            pairs.fill(lit);
             Some(&*pairs.0)
         }
         _ => None,
@@ -376,7 +425,7 @@ pub(super) fn encode_block(w: &mut BitWriter, pairs: Option<&mut Pairs>, data: &
             w,
             table: &table,
             dist0: (dist.codes[0] as u64, dist.lens[0] as u32),
-            lit: &lit,
+            lit,
         };
         let mut coder = match pairs {
             Some(pairs) => {
