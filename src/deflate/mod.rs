@@ -285,10 +285,10 @@ impl Deflater {
             // A few block headers among the input.
             Engine::StoredExact { .. } => 64,
             Engine::Rle(_) => rle::BLOCK + 32,
+            // A run-length coded segment at the lazy level.
+            Engine::Lz(ref m) if m.weigh => rle::BLOCK + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
             // pieces of 65535 bytes.
-            // (run-length coded segments at the lazy level).
-            Engine::Lz(ref m) if m.weigh => rle::BLOCK + 32,
             Engine::Lz(_) => 1 << 16,
         }
     }
@@ -655,8 +655,7 @@ impl Matcher {
             return false;
         }
         let s = self.strstart;
-        let data = &self.window[s..s + n];
-        match rle::Plan::new(data) {
+        match rle::Plan::new(&self.window[s..s + n]) {
             Some(plan) => {
                 if let Some(from) = self.stored_from.take() {
                     write_stored(w, &self.window[from..s], false);
@@ -681,6 +680,7 @@ impl Matcher {
 
     /// Defers each match by one position in case the next one is longer
     /// (zlib's `deflate_slow`).
+    ///
     /// Returns `true` when it stopped at the end of a segment, `false` when
     /// the input at hand ran out.
     fn compress_lazy(&mut self, w: &mut BitWriter, flush: bool) -> bool {

@@ -1,5 +1,7 @@
 //! The coder of [`Compression::Fastest`](super::Compression::Fastest) and
-//! [`Compression::Fast`](super::Compression::Fast):
+//! [`Compression::Fast`](super::Compression::Fast), and of the segments
+//! where matching does not pay at
+//! [`Compression::Default`](super::Compression::Default):
 //! Huffman codes fitted to each block, and runs of zero bytes as matches at
 //! distance 1; no match search at all.
 //!
