@@ -6,7 +6,7 @@
 //! choice rates the four predicting filters by the sum of absolute values
 //! of their residuals (bytes read as signed), libpng's heuristic, in one
 //! pass that computes all four sums without writing a residual, then
-//! applies the winner; at the fast levels it rates a quarter of each row.
+//! applies the winner; at the fast levels it rates a sixteenth of each row.
 //! The entropy choice tries all five and keeps the one whose residual bytes
 //! have the lowest Shannon entropy, stopping early at a residual that costs
 //! nothing.
@@ -28,9 +28,10 @@ pub enum Filter {
     /// Per row, whichever of Sub, Up, Average and Paeth gives the smallest
     /// sum of absolute differences (libpng's heuristic; `None` practically
     /// never wins it and is not tried). At [`Compression::Fastest`] and
-    /// [`Compression::Fast`] the sums cover one 16-byte piece in four of
-    /// each row (and its ends), for a quarter of the work; on the benchmark
-    /// corpus that made the files 0.5 % larger.
+    /// [`Compression::Fast`] the sums cover one 16-byte piece in sixteen of
+    /// each row (and its ends): on the benchmark corpus that made the files
+    /// of `Fast` 2.0 % larger than rating whole rows, and 1.5 % larger than
+    /// rating a quarter, for 10 % fewer instructions in the whole encoding.
     ///
     /// [`Compression::Fastest`]: crate::Compression::Fastest
     /// [`Compression::Fast`]: crate::Compression::Fast
@@ -225,12 +226,15 @@ const ALL_FIVE: [Filter; 5] = [
 /// dropping it made the files no larger, and it saves a fifth of the work.
 const PREDICTING: [Filter; 4] = [Filter::Sub, Filter::Up, Filter::Average, Filter::Paeth];
 
+/// A sparse rating reads one 16-byte piece in this many.
+const SPARSE_STEP: usize = 16;
+
 /// Filters `cur` with the adaptive choice (see [`Filter::Adaptive`]): the
 /// four candidates are rated in one pass that writes nothing, and only the
 /// winner (the first of equals) is applied. With `sparse`, the rating reads
-/// one 16-byte piece in four, for a quarter of the work.
+/// one 16-byte piece in [`SPARSE_STEP`].
 pub(crate) fn apply_adaptive(cur: &[u8], prev: &[u8], bpp: usize, out: &mut [u8], sparse: bool) {
-    let costs = predicting_costs(cur, prev, bpp, if sparse { 4 } else { 1 });
+    let costs = predicting_costs(cur, prev, bpp, if sparse { SPARSE_STEP } else { 1 });
     let mut best = 0;
     for k in 1..PREDICTING.len() {
         if costs[k] < costs[best] {
@@ -462,11 +466,11 @@ mod tests {
                 let sampled = PREDICTING.map(|k| {
                     let r = naive(k, &cur, &prev, bpp);
                     (0..len)
-                        .filter(|&i| i < b || i - b >= whole || (i - b) / 16 % 4 == 0)
+                        .filter(|&i| i < b || i - b >= whole || (i - b) / 16 % SPARSE_STEP == 0)
                         .map(|i| magnitude(r[i + 1]) as u64)
                         .sum::<u64>()
                 });
-                assert_eq!(predicting_costs(&cur, &prev, bpp, 4), sampled);
+                assert_eq!(predicting_costs(&cur, &prev, bpp, SPARSE_STEP), sampled);
                 // The adaptive choice keeps the first of the cheapest.
                 for (sparse, costs) in [(false, full), (true, sampled)] {
                     let mut out = vec![0; len + 1];
