@@ -93,11 +93,19 @@ impl Rng {
 /// compressed output, the worst case for the output buffer), and the PNG's
 /// length.
 fn peak_for(width: u32, height: u32, level: Compression) -> (usize, u64) {
-    peak_with(width, height, level, None)
+    peak_with(width, height, level, None, false)
 }
 
-/// [`peak_for`] with the given IDAT chunk size (`None`: the default).
-fn peak_with(width: u32, height: u32, level: Compression, idat: Option<u32>) -> (usize, u64) {
+/// [`peak_for`] with the given IDAT chunk size (`None`: the default), and
+/// with `small` random values (0 to 15) instead of any byte: data that the
+/// levels compress to about half, in Huffman blocks rather than stored ones.
+fn peak_with(
+    width: u32,
+    height: u32,
+    level: Compression,
+    idat: Option<u32>,
+    small: bool,
+) -> (usize, u64) {
     // Allocated before the measurement starts: the row buffer and options.
     let mut row = vec![0u8; width as usize * 3];
     let mut rng = Rng(0x1234_5678_9ABC_DEF1 ^ width as u64);
@@ -112,6 +120,9 @@ fn peak_with(width: u32, height: u32, level: Compression, idat: Option<u32>) -> 
     let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
     for _ in 0..height {
         rng.fill(&mut row);
+        if small {
+            row.iter_mut().for_each(|b| *b &= 15);
+        }
         w.write_row(&row).unwrap();
     }
     let sink = w.finish().unwrap();
@@ -147,13 +158,24 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
             ));
         }
         // The same with 64 KiB IDAT chunks set explicitly.
-        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10));
+        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10), false);
         report.push(format!(
             "{name:>8}: peak 64x10000 with 64 KiB IDAT chunks {small_idat} B"
         ));
         if small_idat > BOUND_64 {
             failures.push(format!(
                 "{name}: peak {small_idat} B at width 64 with 64 KiB IDAT chunks, above {BOUND_64} B"
+            ));
+        }
+        // Compressible rows: Huffman blocks, and at the fast levels the
+        // buffer their symbols are written into.
+        let (packed, packed_bytes) = peak_with(64, 100_000, level, None, true);
+        report.push(format!(
+            "{name:>8}: peak 64x100000 of values 0 to 15 {packed} B ({packed_bytes} B of PNG)"
+        ));
+        if packed > BOUND_64 {
+            failures.push(format!(
+                "{name}: peak {packed} B at width 64 on compressible rows, above {BOUND_64} B"
             ));
         }
         if tall.abs_diff(short) > SLACK {

@@ -40,26 +40,50 @@ impl BitWriter {
     /// Runs `f` with a [`FastBits`] over the stream, with room made for
     /// `room` more bytes (`f` must write no more). The writer goes to `f`
     /// by value and comes back as its result, so that its fields can live
-    /// in registers.
+    /// in registers. The room is made at the end of the output, or, with
+    /// `scratch`, in that buffer, which keeps its bytes from one call to
+    /// the next (room made in the output is zeroed each time, which costs
+    /// when the room is much larger than what is written).
     pub(crate) fn with_fast(
         &mut self,
         room: usize,
+        scratch: Option<&mut Vec<u8>>,
         f: impl for<'a> FnOnce(FastBits<'a>) -> FastBits<'a>,
     ) {
         let whole = (self.nbits / 8) as usize;
         self.out.extend_from_slice(&self.acc.to_le_bytes()[..whole]);
         let start = self.out.len();
         // Eight bytes of slack: every write stores a whole `u64`.
-        self.out.resize(start + room + 8, 0);
-        let fast = f(FastBits {
-            buf: &mut self.out[start..],
-            pos: 0,
-            acc: self.acc >> (8 * whole),
-            nbits: self.nbits % 8,
-        });
-        let (pos, acc, nbits) = (fast.pos, fast.acc, fast.nbits);
+        let (acc, nbits) = (self.acc >> (8 * whole), self.nbits % 8);
+        let (pos, acc, nbits) = match scratch {
+            Some(scratch) => {
+                if scratch.len() < room + 8 {
+                    scratch.resize(room + 8, 0);
+                }
+                let fast = f(FastBits {
+                    buf: &mut scratch[..],
+                    pos: 0,
+                    acc,
+                    nbits,
+                });
+                let (pos, acc, nbits) = (fast.pos, fast.acc, fast.nbits);
+                self.out.extend_from_slice(&scratch[..pos]);
+                (pos, acc, nbits)
+            }
+            None => {
+                self.out.resize(start + room + 8, 0);
+                let fast = f(FastBits {
+                    buf: &mut self.out[start..],
+                    pos: 0,
+                    acc,
+                    nbits,
+                });
+                let (pos, acc, nbits) = (fast.pos, fast.acc, fast.nbits);
+                self.out.truncate(start + pos);
+                (pos, acc, nbits)
+            }
+        };
         debug_assert!(pos <= room + 1);
-        self.out.truncate(start + pos);
         self.acc = acc;
         self.nbits = nbits;
     }
@@ -143,7 +167,7 @@ mod tests {
             let halves = [&fields[..split], &fields[split..]];
             for half in halves {
                 let bytes = half.iter().map(|f| f.1 as usize).sum::<usize>().div_ceil(8);
-                mixed.with_fast(bytes, |mut fast| {
+                mixed.with_fast(bytes, None, |mut fast| {
                     for &(v, n) in half {
                         fast.put(v, n);
                     }

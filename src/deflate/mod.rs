@@ -217,8 +217,9 @@ enum Engine {
         empty: bool,
     },
     /// Per-block Huffman codes and zero runs, no match search ([`rle`]),
-    /// with its table of literal pairs.
-    Rle(Option<rle::Pairs>),
+    /// with its table of literal pairs and the buffer its symbols are
+    /// written into.
+    Rle(Option<rle::Pairs>, Vec<u8>),
     /// LZ77 matching with hash chains.
     Lz(alloc::boxed::Box<Matcher>),
 }
@@ -236,18 +237,21 @@ impl Deflater {
         let pairs = total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
         let engine = match level {
             Compression::Stored => Engine::Stored,
-            Compression::Fastest | Compression::Fast => Engine::Rle(if pairs {
-                Some(rle::Pairs::new()?)
-            } else {
-                None
-            }),
+            Compression::Fastest | Compression::Fast => Engine::Rle(
+                if pairs {
+                    Some(rle::Pairs::new()?)
+                } else {
+                    None
+                },
+                Vec::new(),
+            ),
             _ => Engine::Lz(alloc::boxed::Box::new(Matcher::new(
                 level.params().expect("a matching level"),
             )?)),
         };
         match engine {
             Engine::Stored => pending.try_reserve_exact(MAX_STORED)?,
-            Engine::Rle(_) => pending.try_reserve_exact(rle::BLOCK)?,
+            Engine::Rle(..) => pending.try_reserve_exact(rle::BLOCK)?,
             Engine::Lz(_) | Engine::StoredExact { .. } => {}
         }
         Ok(Deflater {
@@ -285,7 +289,7 @@ impl Deflater {
             Engine::Stored => MAX_STORED + 16,
             // A few block headers among the input.
             Engine::StoredExact { .. } => 64,
-            Engine::Rle(_) => rle::BLOCK + 32,
+            Engine::Rle(..) => rle::BLOCK + 32,
             // A run-length coded segment at the lazy level.
             Engine::Lz(ref m) if m.weigh => rle::BLOCK + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
@@ -304,7 +308,7 @@ impl Deflater {
                 ..
             } => return write_stored_exact(&mut self.bits, unannounced, block_left, data),
             Engine::Stored => MAX_STORED,
-            Engine::Rle(_) => rle::BLOCK,
+            Engine::Rle(..) => rle::BLOCK,
         };
         while !data.is_empty() {
             let n = (block - self.pending.len()).min(data.len());
@@ -319,8 +323,8 @@ impl Deflater {
     /// Codes the collected block.
     fn write_pending(&mut self, last: bool) {
         match &mut self.engine {
-            Engine::Rle(pairs) => {
-                rle::encode_block(&mut self.bits, pairs.as_mut(), &self.pending, last)
+            Engine::Rle(pairs, scratch) => {
+                rle::encode_block(&mut self.bits, pairs.as_mut(), scratch, &self.pending, last)
             }
             _ => write_stored(&mut self.bits, &self.pending, last),
         }
@@ -672,7 +676,7 @@ impl Matcher {
                 if let Some(from) = self.stored_from.take() {
                     write_stored(w, &self.window[from..s], false);
                 }
-                rle::write_block(w, None, &self.window[s..s + n], &plan, false);
+                rle::write_block(w, None, None, &self.window[s..s + n], &plan, false);
             }
             None => self.store(w, s, s + n, false),
         }
