@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use super::bits::BitWriter;
 use super::huffman::build_lengths;
 use super::tables::*;
-use super::{MAX_DIST, MIN_LOOKAHEAD, Matcher, match_len, zeroed};
+use super::{MAX_DIST, MIN_LOOKAHEAD, Matcher, WMASK, match_len, zeroed};
 
 /// Positions parsed together. Larger chunks parse slightly better; the
 /// match buffer grows with it.
@@ -220,12 +220,11 @@ impl Matcher {
                         }
                     }
                 }
-                let prev = self.next(cur);
+                cur = self.prev[cur & WMASK] as usize;
                 chain -= 1;
-                if prev == cur || prev <= limit || chain == 0 || stale > STALE {
+                if cur <= limit || chain == 0 || stale > STALE {
                     break;
                 }
-                cur = prev;
             }
             if best >= LONG {
                 skip_until = i + best;
