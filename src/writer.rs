@@ -266,6 +266,10 @@ pub struct StreamingWriter<S: Sink> {
     zlib: ZlibEncoder,
     /// The previous row, unfiltered (all zero before the first row).
     prev: Vec<u8>,
+    /// With `sparse`: the row being filtered, copied in before it is rated
+    /// (the copy to keep it as the next `prev` moved ahead), so that the
+    /// rating's scattered reads find it in cache. Swapped into `prev`.
+    next: Vec<u8>,
     /// A row being assembled by `write_bytes` or the `u16` helper.
     cur: Vec<u8>,
     cur_len: usize,
@@ -335,18 +339,21 @@ impl<S: Sink> StreamingWriter<S> {
         zlib.output()
             .try_reserve_exact(out_room)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
+        let sparse = filter == Filter::Adaptive
+            && matches!(
+                options.compression,
+                Compression::Fastest | Compression::Fast
+            );
         let mut w = StreamingWriter {
             prev: zeroed(if needs_prev { n } else { 0 })?,
+            next: zeroed(if sparse { n } else { 0 })?,
             cur: Vec::new(),
             cur_len: 0,
             filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
             scratch: zeroed(if filter == Filter::Entropy { n + 1 } else { 0 })?,
             geo,
             filter,
-            sparse: matches!(
-                options.compression,
-                Compression::Fastest | Compression::Fast
-            ),
+            sparse,
             idat_size,
             zlib,
             rows: 0,
@@ -558,6 +565,10 @@ impl<S: Sink> StreamingWriter<S> {
             // and the adaptive choices need not run: Up gives all zeros,
             // which no filter beats.
             let repeat = !self.prev.is_empty() && *row == *self.prev;
+            let staged = !self.next.is_empty() && !repeat;
+            if staged {
+                self.next.copy_from_slice(row);
+            }
             let (out, scratch) = (&mut self.filtered, &mut self.scratch);
             match self.filter {
                 Filter::Adaptive | Filter::Entropy if repeat => {
@@ -568,7 +579,9 @@ impl<S: Sink> StreamingWriter<S> {
                 kind => filter::apply(kind, row, prev, bpp, out),
             }
             self.zlib.write(&self.filtered);
-            if !self.prev.is_empty() && !repeat {
+            if staged {
+                core::mem::swap(&mut self.prev, &mut self.next);
+            } else if !self.prev.is_empty() && !repeat {
                 self.prev.copy_from_slice(row);
             }
         }
