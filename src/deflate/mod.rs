@@ -541,9 +541,7 @@ impl Matcher {
         }
         match plan {
             Some(plan) => {
-                if let Some(from) = self.stored_from.take() {
-                    write_stored(w, &self.window[from..start], false);
-                }
+                self.end_stored_run(w, start);
                 write_planned(w, &mut self.tokens, &plan, last);
             }
             None => {
@@ -552,6 +550,14 @@ impl Matcher {
             }
         }
         self.block_start = end;
+    }
+
+    /// Writes the run of stored input waiting before `to`, if any: a
+    /// Huffman block is about to follow it.
+    fn end_stored_run(&mut self, w: &mut BitWriter, to: usize) {
+        if let Some(from) = self.stored_from.take() {
+            write_stored(w, &self.window[from..to], false);
+        }
     }
 
     /// Adds `window[start..end]` to the run of stored input, writing the
@@ -661,9 +667,7 @@ impl Matcher {
         let s = self.strstart;
         match rle::Plan::new(&self.window[s..s + n]) {
             Some(plan) => {
-                if let Some(from) = self.stored_from.take() {
-                    write_stored(w, &self.window[from..s], false);
-                }
+                self.end_stored_run(w, s);
                 rle::write_block(w, None, None, &self.window[s..s + n], &plan, false);
             }
             None => self.store(w, s, s + n, false),
