@@ -19,6 +19,48 @@
 //! - this file: the engines, match finding (hash chains, lazy
 //!   parsing), the lazy level's choice between matching and [`rle`] per
 //!   segment, and the window that streams through.
+//!
+//! # Who owns what, and what holds at every hand-over
+//!
+//! The matching levels keep their input in `Matcher::window`. Positions
+//! below `strstart` are coded or held back; `strstart..strstart + lookahead`
+//! is input not yet parsed. Coded input is covered by, in order: the stored
+//! run waiting to be written (`stored_from..block_start`), then the tokens
+//! of the current block (`block_start..block_end`). Every token starts at
+//! `block_end`, so each input byte is coded exactly once (debug builds
+//! count them, and check every match: length 3..=258, distance 1..=32768,
+//! inside the window, its bytes really repeated).
+//!
+//! The lazy parser owns one pending position: while `match_available`,
+//! the byte at `strstart - 1` is held back, and `match_length` /
+//! `match_start` describe the match found there. Nobody else may move
+//! `strstart` past it or read those fields. The hand-overs:
+//!
+//! - **Block flushes** (`flush_block`) come from the lazy loop (a full
+//!   token buffer), from `slide` (a block about to slide out) and from
+//!   `finish`. A flush only writes tokens and moves `block_start` to
+//!   `block_end`; it never touches the parser's position. The weighing of a
+//!   flushed block may decide that the next segments skip matching, but it
+//!   only records that (`plain_due`).
+//! - **Lazy -> run-length**: only the lazy loop acts on `plain_due`, at the
+//!   top of an iteration, through `leave_lazy`, which gives the held-back
+//!   byte to the run-length coder and resets the lazy state. The
+//!   run-length segments start with no token pending and `block_start ==
+//!   block_end == strstart` (asserted).
+//! - **Run-length -> lazy**: after the last segment the history a match
+//!   can reach is indexed into the hash chains; the lazy state is already
+//!   clean.
+//! - **Stored runs** are joined across blocks and written before the next
+//!   Huffman block or run-length segment, before the window slides past
+//!   them, and at the end.
+//! - **Slides** move everything down by a whole number of windows and keep
+//!   32 KiB of history before `strstart`, so a pending match stays inside.
+//! - **The optimal parser** codes whole chunks and holds nothing back
+//!   between them; its blocks are flushed like the lazy parser's, without
+//!   weighing.
+//! - **The run-length and stored engines** code whole blocks of collected
+//!   input and carry no position across blocks; `StoredExact` announces
+//!   each block's length before its bytes and counts what is due.
 
 mod bits;
 mod block;
@@ -421,8 +463,18 @@ struct Matcher {
     /// again (0 while matching), and how many the last decision gave.
     plain_left: u32,
     plain_run: u32,
+    /// Segments a block's weighing decided to run-length code, not yet
+    /// handed over: only the lazy parser, which owns the position it holds
+    /// back, moves them to `plain_left` (see [`Matcher::leave_lazy`]).
+    plain_due: u32,
     /// Positions before this one are in the hash chains.
     indexed_to: usize,
+    /// Bytes of input received and bytes coded (by tokens, run-length
+    /// segments or stored runs): equal at the end, checked in debug builds.
+    #[cfg(debug_assertions)]
+    fed: u64,
+    #[cfg(debug_assertions)]
+    coded: u64,
 }
 
 /// Input weighed at once by the lazy level: a run-length coded segment is
@@ -463,7 +515,12 @@ impl Matcher {
             weigh: p.parse == Parse::Lazy,
             plain_left: 0,
             plain_run: 0,
+            plain_due: 0,
             indexed_to: 0,
+            #[cfg(debug_assertions)]
+            fed: 0,
+            #[cfg(debug_assertions)]
+            coded: 0,
         })
     }
 
@@ -477,6 +534,10 @@ impl Matcher {
             let n = (WINDOW_BUFFER - end).min(data.len());
             self.window[end..end + n].copy_from_slice(&data[..n]);
             self.lookahead += n;
+            #[cfg(debug_assertions)]
+            {
+                self.fed += n as u64;
+            }
             data = &data[n..];
             self.compress(w, false);
         }
@@ -484,6 +545,10 @@ impl Matcher {
 
     fn finish(&mut self, w: &mut BitWriter) {
         self.compress(w, true);
+        debug_assert!(self.lookahead == 0 && !self.match_available);
+        debug_assert_eq!(self.block_end, self.strstart, "input left uncoded");
+        #[cfg(debug_assertions)]
+        assert_eq!(self.fed, self.coded, "bytes received vs bytes coded");
         self.flush_block(w, true);
     }
 
@@ -499,6 +564,9 @@ impl Matcher {
             write_stored(w, &self.window[from..self.block_start], false);
             self.stored_from = None;
         }
+        // The lazy parser's pending match, if any, stays inside the window.
+        debug_assert!(self.match_length < MIN_MATCH || self.match_start >= shift);
+        debug_assert!(self.stored_from.is_none_or(|from| from >= shift));
         let end = self.strstart + self.lookahead;
         self.window.copy_within(shift..end, 0);
         self.strstart -= shift;
@@ -596,6 +664,12 @@ impl Matcher {
 
     #[inline(always)]
     fn literal(&mut self, w: &mut BitWriter, pos: usize) {
+        // Tokens cover the input in order, each byte once.
+        debug_assert_eq!(pos, self.block_end, "literal out of order");
+        #[cfg(debug_assertions)]
+        {
+            self.coded += 1;
+        }
         self.tokens.literal(self.window[pos]);
         self.block_end = pos + 1;
         if self.tokens.is_full() {
@@ -605,11 +679,40 @@ impl Matcher {
 
     #[inline(always)]
     fn matched(&mut self, w: &mut BitWriter, pos: usize, len: usize, dist: usize) {
+        #[cfg(debug_assertions)]
+        {
+            self.check_match(pos, len, dist);
+            self.coded += len as u64;
+        }
         self.tokens.matched(len, dist);
         self.block_end = pos + len;
         if self.tokens.is_full() {
             self.flush_block(w, false);
         }
+    }
+
+    /// What every match token must satisfy (debug builds): it starts where
+    /// the tokens so far end, its length and distance are in deflate's
+    /// ranges, it reaches neither before the window buffer nor past the
+    /// input, and its bytes really repeat the ones `dist` back.
+    #[cfg(debug_assertions)]
+    fn check_match(&self, pos: usize, len: usize, dist: usize) {
+        assert_eq!(pos, self.block_end, "match out of order");
+        assert!((MIN_MATCH..=MAX_MATCH).contains(&len), "match length {len}");
+        assert!((1..=WSIZE).contains(&dist), "match distance {dist}");
+        assert!(
+            dist <= pos,
+            "match distance {dist} before the window at {pos}"
+        );
+        assert!(
+            pos + len <= self.strstart + self.lookahead,
+            "match past the input"
+        );
+        let (from, to) = (pos - dist, pos);
+        assert!(
+            (0..len).all(|k| self.window[from + k] == self.window[to + k]),
+            "match of {len} at {pos} from {dist} back does not repeat its bytes"
+        );
     }
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {
@@ -634,19 +737,25 @@ impl Matcher {
     /// small differences say little about the input to come. Each time
     /// matching is tried again and does not pay, the run-length coder gets
     /// twice as many segments, up to [`PLAIN_RUN`].
+    ///
+    /// The decision only sets `plain_due`: a block is flushed from inside
+    /// the lazy loop, from [`slide`](Self::slide) and from `finish`, and
+    /// only the lazy loop can hand its pending position over.
     fn weigh_block(&mut self, lz: u64, start: usize, end: usize) {
         let nearly_free = lz * 10 < (end - start) as u64;
         if !nearly_free && rle::estimate_bits(&self.window[start..end]) <= lz {
             self.plain_run = (self.plain_run * 2).clamp(1, PLAIN_RUN);
-            self.plain_left = self.plain_run;
+            self.plain_due = self.plain_run;
         } else {
             self.plain_run = 0;
         }
     }
 
     /// Leaves the lazy parse for run-length coding: the position it holds
-    /// back goes to the run-length coder instead.
+    /// back goes to the run-length coder instead, and the lazy state is
+    /// reset so that nothing of it survives into the segments.
     fn leave_lazy(&mut self) {
+        debug_assert!(self.plain_left == 0 && self.plain_due > 0);
         self.indexed_to = self.strstart;
         if self.match_available {
             self.strstart -= 1;
@@ -654,7 +763,9 @@ impl Matcher {
             self.match_available = false;
         }
         self.match_length = MIN_MATCH - 1;
+        self.plain_left = core::mem::take(&mut self.plain_due);
         debug_assert_eq!(self.block_start, self.strstart);
+        debug_assert_eq!(self.block_end, self.strstart);
     }
 
     /// Run-length codes one segment; `false` when the input at hand is too
@@ -665,12 +776,20 @@ impl Matcher {
             return false;
         }
         let s = self.strstart;
+        // The lazy parser handed over a clean state: nothing held back,
+        // nothing pending before `s`.
+        debug_assert!(!self.match_available && self.match_length < MIN_MATCH);
+        debug_assert!(self.tokens.is_empty() && self.block_start == s && self.block_end == s);
         match rle::Plan::new(&self.window[s..s + n]) {
             Some(plan) => {
                 self.end_stored_run(w, s);
                 rle::write_block(w, None, None, &self.window[s..s + n], &plan, false);
             }
             None => self.store(w, s, s + n, false),
+        }
+        #[cfg(debug_assertions)]
+        {
+            self.coded += n as u64;
         }
         self.strstart += n;
         self.lookahead -= n;
@@ -693,7 +812,7 @@ impl Matcher {
     /// the input at hand ran out.
     fn compress_lazy(&mut self, w: &mut BitWriter, flush: bool) -> bool {
         loop {
-            if self.plain_left > 0 {
+            if self.plain_due > 0 {
                 self.leave_lazy();
                 return true;
             }
@@ -987,6 +1106,61 @@ mod tests {
             default <= best_of_both + best_of_both / 8,
             "{default} vs {best_of_both}"
         );
+    }
+
+    /// The filtered rows of the image that made the default level panic:
+    /// bands of `band` rows that alternate between a repeated 4-row random
+    /// pattern and a noisy ramp, `w` pixels of RGB, filtered adaptively as
+    /// the writer does, each row behind its filter byte.
+    fn banded_rows(w: usize, h: usize, band: usize) -> Vec<u8> {
+        let mut x: u32 = 1;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let n = w * 3;
+        let pattern: Vec<u8> = (0..n * 4).map(|_| rnd() as u8).collect();
+        let (mut prev, mut row) = (vec![0u8; n], vec![0u8; n]);
+        let mut out = Vec::with_capacity(h * (n + 1));
+        let mut filtered = vec![0u8; n + 1];
+        for y in 0..h {
+            let repeated = (y / band) % 2 == 0;
+            for (i, b) in row.iter_mut().enumerate() {
+                *b = if repeated {
+                    pattern[(y % 4) * n + i]
+                } else {
+                    ((i / 3) as u32 * 255 / w as u32 + (y / 3) as u32 + rnd() % 2) as u8
+                };
+            }
+            crate::filter::apply_adaptive(&row, &prev, 3, &mut filtered, false);
+            out.extend_from_slice(&filtered);
+            core::mem::swap(&mut prev, &mut row);
+        }
+        out
+    }
+
+    #[test]
+    fn a_switch_to_run_length_during_a_slide_keeps_the_pending_byte() {
+        // A block flushed by the window slide decided to leave matching
+        // while the lazy parser still held a position back: that byte was
+        // skipped and a stale match start gave distances beyond the window.
+        for (w, band) in [(1500, 64), (1000, 16), (2000, 100), (3000, 40)] {
+            let data = banded_rows(w, 600, band);
+            for piece in [w * 3 + 1, 4096, 1 << 20] {
+                let mut d = Deflater::new(Compression::Default).unwrap();
+                for p in data.chunks(piece) {
+                    d.write(p);
+                }
+                d.finish();
+                assert_eq!(
+                    inflate(d.output()),
+                    data,
+                    "width {w} band {band} piece {piece}"
+                );
+            }
+        }
     }
 
     #[test]
