@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::chunks;
+use common::{chunks, strict, strict_decode};
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -21,10 +21,6 @@ use pngstream::{
     PixelDensity, Placement, RenderingIntent, SignificantBits, StreamingWriter, SuggestedPalette,
     Text, Time, Unit,
 };
-
-fn strict() -> bool {
-    std::env::var("PNGSTREAM_STRICT").is_ok_and(|v| v == "1")
-}
 
 fn kinds(png: &[u8]) -> Vec<String> {
     let mut k: Vec<String> = chunks(png)
@@ -53,6 +49,8 @@ struct Decoded {
 }
 
 fn decode(png_bytes: &[u8]) -> Decoded {
+    // Every CRC, the zlib stream and its Adler-32 first.
+    strict_decode(png_bytes).unwrap_or_else(|e| panic!("strict decode: {e}"));
     let mut dec = png::Decoder::new(Cursor::new(png_bytes.to_vec()));
     dec.set_transformations(png::Transformations::IDENTITY);
     let mut reader = dec.read_info().expect("png crate reads the header");

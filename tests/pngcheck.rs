@@ -9,12 +9,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Case, Rng, all_formats, make_image, random_palette};
+use common::{Case, Rng, all_formats, make_image, random_palette, strict};
 use pngstream::{ColorType, Compression, Filter, StreamingWriter};
-
-fn strict() -> bool {
-    std::env::var("PNGSTREAM_STRICT").is_ok_and(|v| v == "1")
-}
 
 /// Whether `name` can be run: it starts and, with `must_succeed`, `probe`
 /// exits successfully. `None`, with a notice, when not; a missing `required`

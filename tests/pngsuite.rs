@@ -10,15 +10,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{decode_png, raw_chunks};
+use common::{decode_foreign, decode_png, raw_chunks, strict};
 use pngstream::{BitDepth, ColorType, Compression, Filter, Options, StreamingWriter};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pngsuite")
-}
-
-fn strict() -> bool {
-    std::env::var("PNGSTREAM_STRICT").is_ok_and(|v| v == "1")
 }
 
 fn color_from_code(code: u8) -> ColorType {
@@ -39,7 +35,7 @@ fn chunk(bytes: &[u8], kind: &[u8; 4]) -> Option<Vec<u8>> {
 /// Checks one file; returns the number of encodes done.
 fn check_file(path: &Path) -> Result<usize, String> {
     let original = std::fs::read(path).map_err(|e| e.to_string())?;
-    let src = decode_png(&original).map_err(|e| format!("png crate: {e}"))?;
+    let src = decode_foreign(&original).map_err(|e| format!("png crate: {e}"))?;
     let color = color_from_code(src.color_code);
     let depth = BitDepth::from_bits(src.bits).unwrap();
     // PLTE is allowed for RGB(A) as a suggestion; keep it where present.
@@ -70,7 +66,7 @@ fn check_file(path: &Path) -> Result<usize, String> {
             w.write_row(row).map_err(|e| format!("{level:?}: {e}"))?;
         }
         let png = w.finish().map_err(|e| format!("{level:?}: {e}"))?;
-        let back = decode_png(&png).map_err(|e| format!("{level:?}: png crate: {e}"))?;
+        let back = decode_png(&png).map_err(|e| format!("{level:?}: strict decode: {e}"))?;
         let same = (back.width, back.height, back.color_code, back.bits)
             == (src.width, src.height, src.color_code, src.bits);
         if !same {

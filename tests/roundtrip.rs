@@ -530,6 +530,7 @@ fn image_crate_decodes_the_same_pixels() {
                 }
                 let img = make_image(&mut rng, w, h, fmt);
                 let png = encode_rows(&c, &img);
+                check_png(&png, &c, &img);
                 let dynimg = image::load_from_memory(&png)
                     .unwrap_or_else(|e| panic!("image crate rejects {c:?}: {e}"));
                 assert_eq!((dynimg.width(), dynimg.height()), (w, h));

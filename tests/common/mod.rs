@@ -8,50 +8,10 @@ use std::io::Cursor;
 
 use pngstream::{BitDepth, ColorType, Compression, Filter, Options, StreamingWriter};
 
-/// xorshift64*: small, deterministic, good enough for test data.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        // Never zero, and decorrelate nearby seeds.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn range(&mut self, lo: usize, hi_inclusive: usize) -> usize {
-        lo + self.below(hi_inclusive - lo + 1)
-    }
-
-    pub fn byte(&mut self) -> u8 {
-        (self.next_u64() >> 56) as u8
-    }
-
-    pub fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = vec![0; n];
-        self.fill(&mut v);
-        v
-    }
-}
+#[path = "../kit/mod.rs"]
+mod kit;
+#[allow(unused_imports)]
+pub use kit::{Decoded, Rng, strict, strict_decode, walk_chunks};
 
 /// A colour type with a bit depth PNG allows for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,23 +182,17 @@ pub fn random_palette(rng: &mut Rng, entries: usize) -> Vec<u8> {
     rng.bytes(3 * entries)
 }
 
-/// What the `png` crate found in a file, with rows raw (no transformations).
-#[derive(Debug)]
-pub struct Decoded {
-    pub width: u32,
-    pub height: u32,
-    pub color_code: u8,
-    pub bits: u8,
-    pub interlaced: bool,
-    pub palette: Option<Vec<u8>>,
-    pub trns: Option<Vec<u8>>,
-    /// Packed rows back to back.
-    pub data: Vec<u8>,
+/// Checks one of our files strictly (every CRC, the zlib stream and its
+/// Adler-32, the exact inflated length; see `tests/kit`) and decodes it
+/// with the `png` crate, rows raw.
+pub fn decode_png(bytes: &[u8]) -> Result<Decoded, String> {
+    strict_decode(bytes)
 }
 
-/// Decodes with the `png` crate, [`png::Transformations::IDENTITY`]: sub-byte
-/// and 16-bit samples come back as stored in the file.
-pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
+/// Decodes a file we did not write (interlaced ones included) with the
+/// `png` crate alone, [`png::Transformations::IDENTITY`]: sub-byte and
+/// 16-bit samples come back as stored in the file.
+pub fn decode_foreign(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
     let mut dec = png::Decoder::new(Cursor::new(bytes));
     dec.set_transformations(png::Transformations::IDENTITY);
     let mut reader = dec.read_info()?;
@@ -246,14 +200,9 @@ pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
         .output_buffer_size()
         .expect("image too large for this test");
     let mut data = vec![0u8; size];
-    let out = reader.next_frame(&mut data)?;
+    reader.next_frame(&mut data)?;
     reader.finish()?;
     let info = reader.info();
-    assert_eq!(
-        out.color_type, info.color_type,
-        "IDENTITY keeps colour type"
-    );
-    assert_eq!(out.bit_depth, info.bit_depth, "IDENTITY keeps bit depth");
     Ok(Decoded {
         width: info.width,
         height: info.height,
@@ -263,6 +212,8 @@ pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
         palette: info.palette.as_ref().map(|p| p.to_vec()),
         trns: info.trns.as_ref().map(|t| t.to_vec()),
         data,
+        filtered: Vec::new(),
+        chunks: Vec::new(),
     })
 }
 
@@ -328,8 +279,7 @@ pub fn check_png(png_bytes: &[u8], case: &Case, img: &[u8]) {
         "tRNS (as the png crate reports it) of {case:?}"
     );
     // The chunks themselves, byte for byte.
-    let chunks = raw_chunks(png_bytes);
-    let find = |kind: &[u8; 4]| chunks.iter().find(|c| &c.0 == kind).map(|c| c.1.clone());
+    let find = |kind: &[u8; 4]| d.chunks.iter().find(|c| &c.0 == kind).map(|c| c.1.clone());
     assert_eq!(find(b"PLTE"), case.palette, "PLTE chunk of {case:?}");
     assert_eq!(find(b"tRNS"), case.trns, "tRNS chunk of {case:?}");
     if d.data != img {
@@ -371,28 +321,7 @@ pub fn raw_chunks(bytes: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
 /// Every chunk of the file as (type, data), checking the signature, the
 /// lengths and every CRC (with `crc32fast`) on the way.
 pub fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
-    assert_eq!(&png[..8], &pngstream::SIGNATURE);
-    let mut pos = 8;
-    let mut out = Vec::new();
-    while pos < png.len() {
-        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-        let kind: [u8; 4] = png[pos + 4..pos + 8].try_into().unwrap();
-        let data = &png[pos + 8..pos + 8 + len];
-        let crc = u32::from_be_bytes(png[pos + 8 + len..pos + 12 + len].try_into().unwrap());
-        let mut h = crc32fast::Hasher::new();
-        h.update(&kind);
-        h.update(data);
-        assert_eq!(
-            h.finalize(),
-            crc,
-            "CRC of {}",
-            String::from_utf8_lossy(&kind)
-        );
-        out.push((kind, data.to_vec()));
-        pos += 12 + len;
-    }
-    assert_eq!(pos, png.len());
-    out
+    walk_chunks(png).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Checks the file's chunk layout: IHDR first, IEND last, CRCs, IDATs
