@@ -1,5 +1,8 @@
-//! Writes a smooth RGB gradient of any size row by row, then reports time,
-//! throughput, file size and peak memory.
+//! Writes the article's RGB gradient of any size row by row, then reports
+//! time, throughput, file size and peak memory. Each pixel is the article's
+//! formula in IEEE-754 doubles, as Python computes it:
+//! `r = int(x/width*255)`, `g = int(y/height*255)`,
+//! `b = int((1 - x/width)*255)` (see `examples/common/gradient.rs`).
 //!
 //! ```text
 //! cargo run --release --example gradient -- [WIDTH HEIGHT [OUT.png [LEVEL]]]
@@ -7,6 +10,9 @@
 //!
 //! Defaults: 4000 × 4000, `gradient.png`, level `default`. LEVEL is one of
 //! `stored`, `fastest`, `fast`, `default`, `best`.
+
+#[path = "common/gradient.rs"]
+mod gradient;
 
 use std::time::Instant;
 
@@ -25,20 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let options = Options::new(width, height, ColorType::Rgb).compression(level);
     let mut writer = StreamingWriter::create_with_options(path, &options)?;
-    // Red and blue depend only on x: compute them once, then set green per row.
-    let mut row: Vec<[u8; 3]> = (0..width)
-        .map(|x| {
-            let r = (x as u64 * 255 / width as u64) as u8;
-            [r, 0, 255 - r]
-        })
-        .collect();
-    for y in 0..height {
-        let g = (y as u64 * 255 / height as u64) as u8;
-        for px in row.iter_mut() {
-            px[1] = g;
-        }
-        writer.write_pixels(&row)?;
-    }
+    // Red and blue are computed once per column, green once per row.
+    gradient::write_gradient(&mut writer)?;
     writer.finish()?;
     let secs = start.elapsed().as_secs_f64();
 

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use pngstream::{BitDepth, ColorType, Options};
 
+#[path = "../../examples/common/gradient.rs"]
+mod article;
+
 /// One image as packed rows plus what pngstream needs to encode it again.
 pub struct Workload {
     pub name: String,
@@ -107,16 +110,9 @@ pub fn corpus() -> Vec<Workload> {
         .collect()
 }
 
-/// The smooth RGB gradient of the gradient example.
+/// The article's RGB gradient, as the gradient example writes it.
 pub fn gradient(width: u32, height: u32) -> Workload {
-    let mut data = Vec::with_capacity(width as usize * height as usize * 3);
-    for y in 0..height as u64 {
-        let g = (y * 255 / height as u64) as u8;
-        for x in 0..width as u64 {
-            let r = (x * 255 / width as u64) as u8;
-            data.extend_from_slice(&[r, g, 255 - r]);
-        }
-    }
+    let data = article::gradient_bytes(width, height);
     procedural(format!("gradient {width}x{height}"), width, height, data)
 }
 
