@@ -48,6 +48,16 @@ impl RawDeflate {
         core::mem::take(self.inner.output())
     }
 
+    /// The stored-only compressor the writer uses at
+    /// [`Compression::Stored`], for input of exactly `total` bytes (each
+    /// block's header goes out before its bytes). Writing more or less than
+    /// `total` before [`finish`](Self::finish) is a caller's error.
+    pub fn stored_exact(total: u64) -> Self {
+        RawDeflate {
+            inner: Deflater::stored_exact(total),
+        }
+    }
+
     /// Ends the stream (final block, padded to a whole byte) and returns the
     /// output not yet taken.
     pub fn finish(mut self) -> Vec<u8> {
@@ -122,4 +132,14 @@ pub fn adler32(data: &[u8]) -> u32 {
     let mut h = Adler32::new();
     h.update(data);
     h.finish()
+}
+
+/// How often each rare compressor path (window slides, block flushes from a
+/// slide, hand-overs between matching and run-length coding, stored runs)
+/// has run in this process, by name: what a fuzz harness reports to show
+/// that its inputs reach them.
+pub fn path_counts() -> impl Iterator<Item = (&'static str, usize)> {
+    crate::deflate::probe::NAMES
+        .into_iter()
+        .zip(crate::deflate::probe::counts())
 }

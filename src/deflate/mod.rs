@@ -213,6 +213,64 @@ enum Parse {
     Optimal,
 }
 
+/// The rare paths that only large inputs reach, counted for the fuzz
+/// harness (feature `__fuzz`) so that it can show they are exercised.
+#[cfg(feature = "__fuzz")]
+pub(crate) mod probe {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The paths, in the order of [`NAMES`].
+    #[derive(Clone, Copy)]
+    pub(crate) enum Path {
+        /// The window slid.
+        Slide,
+        /// A slide flushed the block about to slide out.
+        SlideFlush,
+        /// A block was flushed because its token buffer was full.
+        FullBlock,
+        /// The lazy parser left matching for run-length segments.
+        LeaveLazy,
+        /// ... while it held a byte back.
+        LeaveLazyHeldByte,
+        /// ... right after a slide's flush decided it.
+        LeaveLazyAfterSlide,
+        /// Matching resumed after run-length segments.
+        ResumeLazy,
+        /// A run of stored input was joined across blocks and written.
+        StoredRun,
+    }
+
+    /// Names of the paths, for reports.
+    pub(crate) const NAMES: [&str; 8] = [
+        "slide",
+        "slide_flush",
+        "full_block",
+        "leave_lazy",
+        "leave_lazy_held_byte",
+        "leave_lazy_after_slide",
+        "resume_lazy",
+        "stored_run",
+    ];
+
+    static COUNTS: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
+
+    pub(crate) fn hit(p: Path) {
+        COUNTS[p as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn counts() -> [usize; 8] {
+        core::array::from_fn(|i| COUNTS[i].load(Ordering::Relaxed))
+    }
+}
+
+/// Counts a rare path (see [`probe`]); nothing without the `__fuzz` feature.
+macro_rules! probe {
+    ($path:ident) => {
+        #[cfg(feature = "__fuzz")]
+        probe::hit(probe::Path::$path);
+    };
+}
+
 /// Deflate's window: matches reach at most 32 KiB back.
 const WSIZE: usize = 1 << 15;
 const WMASK: usize = WSIZE - 1;
@@ -475,6 +533,9 @@ struct Matcher {
     fed: u64,
     #[cfg(debug_assertions)]
     coded: u64,
+    /// The pending `plain_due` came from a slide's flush (for [`probe`]).
+    #[cfg(feature = "__fuzz")]
+    due_from_slide: bool,
 }
 
 /// Input weighed at once by the lazy level: a run-length coded segment is
@@ -521,6 +582,8 @@ impl Matcher {
             fed: 0,
             #[cfg(debug_assertions)]
             coded: 0,
+            #[cfg(feature = "__fuzz")]
+            due_from_slide: false,
         })
     }
 
@@ -556,9 +619,15 @@ impl Matcher {
     /// 32 KiB of history before `strstart`. A block whose input would slide
     /// out is written first, so its stored form stays possible.
     fn slide(&mut self, w: &mut BitWriter) {
+        probe!(Slide);
         let shift = (self.strstart - WSIZE) & !WMASK;
         if self.block_start < shift {
+            probe!(SlideFlush);
             self.flush_block(w, false);
+            #[cfg(feature = "__fuzz")]
+            {
+                self.due_from_slide = self.plain_due > 0;
+            }
         }
         if let Some(from) = self.stored_from.filter(|&from| from < shift) {
             write_stored(w, &self.window[from..self.block_start], false);
@@ -624,6 +693,7 @@ impl Matcher {
     /// Huffman block is about to follow it.
     fn end_stored_run(&mut self, w: &mut BitWriter, to: usize) {
         if let Some(from) = self.stored_from.take() {
+            probe!(StoredRun);
             write_stored(w, &self.window[from..to], false);
         }
     }
@@ -673,6 +743,7 @@ impl Matcher {
         self.tokens.literal(self.window[pos]);
         self.block_end = pos + 1;
         if self.tokens.is_full() {
+            probe!(FullBlock);
             self.flush_block(w, false);
         }
     }
@@ -687,6 +758,7 @@ impl Matcher {
         self.tokens.matched(len, dist);
         self.block_end = pos + len;
         if self.tokens.is_full() {
+            probe!(FullBlock);
             self.flush_block(w, false);
         }
     }
@@ -756,6 +828,14 @@ impl Matcher {
     /// reset so that nothing of it survives into the segments.
     fn leave_lazy(&mut self) {
         debug_assert!(self.plain_left == 0 && self.plain_due > 0);
+        probe!(LeaveLazy);
+        if self.match_available {
+            probe!(LeaveLazyHeldByte);
+        }
+        #[cfg(feature = "__fuzz")]
+        if core::mem::take(&mut self.due_from_slide) {
+            probe!(LeaveLazyAfterSlide);
+        }
         self.indexed_to = self.strstart;
         if self.match_available {
             self.strstart -= 1;
@@ -797,6 +877,7 @@ impl Matcher {
         self.block_end = self.strstart;
         self.plain_left -= 1;
         if self.plain_left == 0 {
+            probe!(ResumeLazy);
             // Matching resumes: the history it reaches goes into the chains.
             for pos in self.indexed_to.max(self.strstart.saturating_sub(MAX_DIST))..self.strstart {
                 self.insert(pos);

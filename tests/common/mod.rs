@@ -11,7 +11,9 @@ use pngstream::{BitDepth, ColorType, Compression, Filter, Options, StreamingWrit
 #[path = "../kit/mod.rs"]
 mod kit;
 #[allow(unused_imports)]
-pub use kit::{Decoded, Rng, strict, strict_decode, walk_chunks};
+pub use kit::bands::{get_sample, set_sample};
+#[allow(unused_imports)]
+pub use kit::{Decoded, Rng, bands, strict, strict_decode, walk_chunks};
 
 /// A colour type with a bit depth PNG allows for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,32 +66,6 @@ pub fn clamp_indices(row: &mut [u8], width: u32, depth: BitDepth, entries: usize
     for x in 0..width as usize {
         let v = get_sample(row, x, d);
         set_sample(row, x, d, v % entries as u32);
-    }
-}
-
-/// Sample `i` of a packed row at `d` bits per sample (d ≤ 8 or d = 16).
-pub fn get_sample(row: &[u8], i: usize, d: usize) -> u32 {
-    match d {
-        16 => u16::from_be_bytes([row[2 * i], row[2 * i + 1]]) as u32,
-        8 => row[i] as u32,
-        _ => {
-            let bit = i * d;
-            let shift = 8 - d - bit % 8;
-            ((row[bit / 8] >> shift) as u32) & ((1 << d) - 1)
-        }
-    }
-}
-
-pub fn set_sample(row: &mut [u8], i: usize, d: usize, v: u32) {
-    match d {
-        16 => row[2 * i..2 * i + 2].copy_from_slice(&(v as u16).to_be_bytes()),
-        8 => row[i] = v as u8,
-        _ => {
-            let bit = i * d;
-            let shift = 8 - d - bit % 8;
-            let mask = (((1u32 << d) - 1) as u8) << shift;
-            row[bit / 8] = (row[bit / 8] & !mask) | (((v as u8) << shift) & mask);
-        }
     }
 }
 

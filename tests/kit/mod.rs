@@ -18,6 +18,8 @@
 
 #![allow(dead_code)]
 
+pub mod bands;
+
 use std::io::Cursor;
 
 /// A file that passed [`strict_decode`].
@@ -36,16 +38,19 @@ pub struct Decoded {
     pub data: Vec<u8>,
     /// The inflated IDAT data: each row behind its filter type.
     pub filtered: Vec<u8>,
-    /// Every chunk as (type, data), in file order.
-    pub chunks: Vec<([u8; 4], Vec<u8>)>,
+    /// Every chunk, in file order.
+    pub chunks: Vec<Chunk>,
 }
+
+/// A chunk's type and data.
+pub type Chunk = ([u8; 4], Vec<u8>);
 
 /// The PNG signature.
 pub const SIGNATURE: [u8; 8] = [137, 80, 78, 71, 13, 10, 26, 10];
 
 /// Every chunk of `png` as (type, data), checking the signature, each length
 /// and each CRC on the way.
-pub fn walk_chunks(png: &[u8]) -> Result<Vec<([u8; 4], Vec<u8>)>, String> {
+pub fn walk_chunks(png: &[u8]) -> Result<Vec<Chunk>, String> {
     if png.len() < 8 || png[..8] != SIGNATURE {
         return Err("not a PNG signature".into());
     }
@@ -133,7 +138,7 @@ pub fn strict_decode(png: &[u8]) -> Result<Decoded, String> {
         return Err(format!("bad zlib header {:02x} {:02x}", zlib[0], zlib[1]));
     }
     let filtered = miniz_oxide::inflate::decompress_to_vec_zlib(&zlib)
-        .map_err(|e| format!("IDAT data does not inflate: {e:?}"))?;
+        .map_err(|e| format!("IDAT data does not inflate: {:?}", e.status))?;
     let stored = u32::from_be_bytes(zlib[zlib.len() - 4..].try_into().unwrap());
     let mut adler = adler2::Adler32::new();
     adler.write_slice(&filtered);
