@@ -10,7 +10,14 @@ script gives the same files.
 import os
 import random
 
-TARGETS = ["encode_roundtrip", "deflate_roundtrip", "checksums", "api_misuse", "metadata_io"]
+TARGETS = [
+    "encode_roundtrip",
+    "deflate_roundtrip",
+    "checksums",
+    "api_misuse",
+    "metadata_io",
+    "large_structured",
+]
 SIZES = [8, 24, 64, 128, 256, 512, 1024]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -1,4 +1,5 @@
-//! The raw deflate compressor at every level: arbitrary input, fed in
+//! The raw deflate compressor at every level, and the stored engine the PNG
+//! writer uses for input of announced length: arbitrary input, fed in
 //! arbitrary pieces with the output drained at arbitrary points, inflates
 //! with `miniz_oxide` to exactly the input, uses all of its bytes, does not
 //! depend on how the input was split, and never grows incompressible input by
@@ -110,9 +111,9 @@ fn build(segments: &[Segment]) -> Vec<u8> {
     d
 }
 
-/// Compresses `data` cut as `pieces` says, draining output where they say.
-fn compress(level: Compression, data: &[u8], pieces: &[u32]) -> Vec<u8> {
-    let mut d = RawDeflate::new(level).expect("deflate state allocates");
+/// Compresses `data` with `d`, cut as `pieces` says, draining output where
+/// they say.
+fn compress(mut d: RawDeflate, data: &[u8], pieces: &[u32]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut pos = 0;
     let mut i = 0;
@@ -193,11 +194,12 @@ fuzz_target!(|input: Input| {
         if input.levels != 0 && input.levels & (1 << bit) == 0 {
             continue;
         }
-        let whole = compress(level, &data, &[]);
+        let new = || RawDeflate::new(level).expect("deflate state allocates");
+        let whole = compress(new(), &data, &[]);
         check_inflate(level, &whole, &data);
         check_size(level, data.len(), whole.len());
         if !input.pieces.is_empty() {
-            let split = compress(level, &data, &input.pieces);
+            let split = compress(new(), &data, &input.pieces);
             assert!(
                 split == whole,
                 "{level:?}: output depends on how the input was split ({} vs {} bytes)",
@@ -206,4 +208,15 @@ fuzz_target!(|input: Input| {
             );
         }
     }
+
+    // The stored engine the PNG writer uses: the total is announced, each
+    // block's header goes out before its bytes, 5 bytes per 65535 and no
+    // empty final block (but for no input at all).
+    let n = data.len();
+    let exact = || RawDeflate::stored_exact(n as u64);
+    let whole = compress(exact(), &data, &[]);
+    check_inflate(Compression::Stored, &whole, &data);
+    assert_eq!(whole.len(), n + 5 * n.div_ceil(65_535).max(1), "stored_exact, {n} bytes");
+    let split = compress(exact(), &data, &input.pieces);
+    assert!(split == whole, "stored_exact output depends on the pieces");
 });

@@ -165,6 +165,10 @@ fuzz_target!(|input: Input| {
         Err(e) => panic!("finish refused with {e:?}"),
     };
 
+    // Every CRC, the zlib stream and its Adler-32, the exact length.
+    if let Err(e) = pngstream_fuzz::kit::strict_decode(&png) {
+        panic!("strict decode: {e}");
+    }
     let mut dec = png::Decoder::new(Cursor::new(&png[..]));
     dec.set_transformations(png::Transformations::IDENTITY);
     let mut reader = dec.read_info().expect("png crate reads the header");

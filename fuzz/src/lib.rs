@@ -1,9 +1,14 @@
 //! Helpers shared by the fuzz targets: an independent model of which encoder
 //! parameters PNG allows, and checks of encoded files against decoders this
-//! crate did not write (`png`, `miniz_oxide`, `crc32fast`).
+//! crate did not write (the strict decode of the shared test kit, built on
+//! `png`, `miniz_oxide`, `adler2` and `crc32fast`).
+
+/// The test kit shared with the tests and benches: the strict decode, the
+/// PRNG and the band painter.
+#[path = "../../tests/kit/mod.rs"]
+pub mod kit;
 
 use std::convert::Infallible;
-use std::io::Cursor;
 
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options};
 
@@ -191,84 +196,20 @@ pub fn png_crate_trns(trns: &[u8], color: ColorType, depth: BitDepth) -> Vec<u8>
     }
 }
 
-/// What the `png` crate decoded, rows raw (`Transformations::IDENTITY`).
-#[derive(Debug)]
-pub struct Decoded {
-    pub width: u32,
-    pub height: u32,
-    pub color_code: u8,
-    pub bits: u8,
-    pub interlaced: bool,
-    pub palette: Option<Vec<u8>>,
-    pub trns: Option<Vec<u8>>,
-    pub data: Vec<u8>,
-}
-
-/// Decodes with the `png` crate, CRCs and the Adler-32 checked.
-pub fn decode_png(bytes: &[u8]) -> Result<Decoded, png::DecodingError> {
-    let mut opts = png::DecodeOptions::default();
-    opts.set_ignore_adler32(false);
-    opts.set_ignore_crc(false);
-    let mut dec = png::Decoder::new_with_options(Cursor::new(bytes), opts);
-    dec.set_transformations(png::Transformations::IDENTITY);
-    let mut reader = dec.read_info()?;
-    let size = reader.output_buffer_size().expect("small image");
-    let mut data = vec![0u8; size];
-    let out = reader.next_frame(&mut data)?;
-    reader.finish()?;
-    let info = reader.info();
-    assert_eq!(out.color_type, info.color_type);
-    assert_eq!(out.bit_depth, info.bit_depth);
-    Ok(Decoded {
-        width: info.width,
-        height: info.height,
-        color_code: info.color_type as u8,
-        bits: info.bit_depth as u8,
-        interlaced: info.interlaced,
-        palette: info.palette.as_ref().map(|p| p.to_vec()),
-        trns: info.trns.as_ref().map(|t| t.to_vec()),
-        data,
-    })
-}
-
-/// Walks the chunks with no help from the decoders: signature; IHDR first
-/// with the given header fields; PLTE and tRNS exactly as given, in PNG's
-/// order; IDATs contiguous, each but the last exactly the chunk size and
-/// the last 1 to that size; IEND last and empty; every CRC right (`crc32fast`). The
-/// IDAT data must be one zlib stream (`miniz_oxide`, Adler-32 checked) of
-/// `height × (1 + row_bytes)` bytes with filter types 0 to 4.
-pub fn check_file(bytes: &[u8], p: &Params) {
-    assert_eq!(bytes[..8], pngstream::SIGNATURE, "signature");
-    let mut pos = 8;
-    let mut chunks: Vec<([u8; 4], &[u8])> = Vec::new();
-    while pos < bytes.len() {
-        assert!(pos + 12 <= bytes.len(), "truncated chunk at {pos}");
-        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-        let kind: [u8; 4] = bytes[pos + 4..pos + 8].try_into().unwrap();
-        assert!(pos + 12 + len <= bytes.len(), "chunk overruns the file");
-        let data = &bytes[pos + 8..pos + 8 + len];
-        let crc = u32::from_be_bytes(bytes[pos + 8 + len..pos + 12 + len].try_into().unwrap());
-        let mut h = crc32fast::Hasher::new();
-        h.update(&kind);
-        h.update(data);
-        assert_eq!(
-            h.finalize(),
-            crc,
-            "CRC of {}",
-            String::from_utf8_lossy(&kind)
-        );
-        chunks.push((kind, data));
-        pos += 12 + len;
-    }
+/// Checks `bytes` strictly (the shared kit: every CRC, chunk order, one
+/// zlib stream with its Adler-32, the exact inflated length, then the `png`
+/// crate), then against `p` with no help from the encoder: IHDR's fields;
+/// PLTE and tRNS exactly as given, in PNG's order; IDATs each but the last
+/// exactly the chunk size and the last 1 to that size; a fixed filter on
+/// every row.
+pub fn check_file(bytes: &[u8], p: &Params) -> kit::Decoded {
+    let d = kit::strict_decode(bytes).unwrap_or_else(|e| panic!("strict decode of {p:?}: {e}"));
+    let chunks = &d.chunks;
     let kinds: Vec<&[u8; 4]> = chunks.iter().map(|c| &c.0).collect();
-    assert_eq!(kinds[0], b"IHDR");
-    let ihdr = chunks[0].1;
-    assert_eq!(ihdr.len(), 13);
+    let ihdr = &chunks[0].1;
     assert_eq!(ihdr[..4], p.width.to_be_bytes());
     assert_eq!(ihdr[4..8], p.height.to_be_bytes());
     assert_eq!(ihdr[8..], [p.depth.bits(), p.color.code(), 0, 0, 0]);
-    assert_eq!(*kinds.last().unwrap(), b"IEND");
-    assert!(chunks.last().unwrap().1.is_empty());
     let mut i = 1;
     if let Some(pal) = &p.palette {
         assert_eq!(kinds[i], b"PLTE");
@@ -289,7 +230,6 @@ pub fn check_file(bytes: &[u8], p: &Params) {
         None if idats.len() > 1 => idats[0].1.len(),
         None => usize::MAX,
     };
-    let mut zlib = Vec::new();
     for (k, (kind, data)) in idats.iter().enumerate() {
         assert_eq!(
             kind, b"IDAT",
@@ -304,15 +244,8 @@ pub fn check_file(bytes: &[u8], p: &Params) {
                 data.len()
             );
         }
-        zlib.extend_from_slice(data);
     }
-    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&zlib).expect("IDAT data inflates");
     let n = p.row_bytes();
-    assert_eq!(
-        raw.len(),
-        p.height as usize * (n + 1),
-        "filtered image size"
-    );
     // A fixed filter shows on every row; an adaptive choice is one of five.
     let fixed = match p.options().effective_filter() {
         Filter::None => Some(0),
@@ -322,19 +255,18 @@ pub fn check_file(bytes: &[u8], p: &Params) {
         Filter::Paeth => Some(4),
         _ => None,
     };
-    for (y, row) in raw.chunks(n + 1).enumerate() {
-        assert!(row[0] <= 4, "filter type {} on row {y}", row[0]);
-        if let Some(f) = fixed {
+    if let Some(f) = fixed {
+        for (y, row) in d.filtered.chunks(n + 1).enumerate() {
             assert_eq!(row[0], f, "filter type on row {y}");
         }
     }
+    d
 }
 
 /// Decodes `bytes` with the `png` crate and checks it holds exactly the
 /// image `p` describes with pixel data `img` (padding bits ignored).
 pub fn check_png(bytes: &[u8], p: &Params, img: &[u8]) {
-    check_file(bytes, p);
-    let d = decode_png(bytes).unwrap_or_else(|e| panic!("png crate rejects {p:?}: {e}"));
+    let d = check_file(bytes, p);
     assert_eq!((d.width, d.height), (p.width, p.height));
     assert_eq!(d.color_code, p.color.code());
     assert_eq!(d.bits, p.depth.bits());
