@@ -878,8 +878,12 @@ impl Matcher {
         self.plain_left -= 1;
         if self.plain_left == 0 {
             probe!(ResumeLazy);
-            // Matching resumes: the history it reaches goes into the chains.
-            for pos in self.indexed_to.max(self.strstart.saturating_sub(MAX_DIST))..self.strstart {
+            // Matching resumes: the history it reaches goes into the chains,
+            // but for the last strings not yet whole (a segment can end at
+            // the end of the input at hand, even at the window's end).
+            let whole = (self.strstart + self.lookahead + 1).saturating_sub(MIN_MATCH);
+            let from = self.indexed_to.max(self.strstart.saturating_sub(MAX_DIST));
+            for pos in from..self.strstart.min(whole) {
                 self.insert(pos);
             }
         }
@@ -1242,6 +1246,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_run_length_segment_ending_at_the_window_end_resumes_matching() {
+        // The last segment of a run ends exactly at the end of the window
+        // buffer: the positions indexed for matching to resume must stop
+        // short of strings that run past the input (they read past the
+        // buffer before).
+        let mut d = Deflater::new(Compression::Default).unwrap();
+        let Engine::Lz(m) = &mut d.engine else {
+            unreachable!()
+        };
+        let data = xorshift(WINDOW_BUFFER, 41);
+        m.window[..WINDOW_BUFFER].copy_from_slice(&data);
+        let start = WINDOW_BUFFER - SEGMENT;
+        (m.strstart, m.lookahead) = (start, SEGMENT);
+        (m.block_start, m.block_end, m.indexed_to) = (start, start, start);
+        m.plain_due = 1;
+        m.compress(&mut d.bits, false);
+        assert_eq!(
+            (m.strstart, m.lookahead, m.plain_left),
+            (WINDOW_BUFFER, 0, 0)
+        );
     }
 
     #[test]
