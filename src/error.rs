@@ -6,8 +6,11 @@ use crate::color::{BitDepth, ColorType};
 
 /// Why encoding stopped. `E` is the sink's own error type.
 ///
-/// Every error is reported before anything invalid reaches the sink, and a
-/// writer that returned one refuses all further work ([`Error::Poisoned`]).
+/// Every error is reported before anything invalid reaches the sink. Errors
+/// about the caller's input (a row of the wrong length, bytes past the end
+/// of the image, …) leave the writer
+/// as it was, so a corrected call may follow; a sink error stops it for good
+/// ([`Error::Poisoned`]). See [`StreamingWriter`](crate::StreamingWriter).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E> {
@@ -47,13 +50,28 @@ pub enum Error<E> {
         /// The colour type.
         color: ColorType,
     },
-    /// The transparency (tRNS) data has the wrong length or an out-of-range
-    /// sample for the colour type.
+    /// The transparency (tRNS) data has the wrong length for the colour
+    /// type: exactly 2 bytes for greyscale, 6 for RGB, and for indexed
+    /// images 1 up to one byte per palette entry (never none).
     InvalidTransparency {
+        /// The colour type.
+        color: ColorType,
         /// Length given, in bytes.
         len: usize,
-        /// What the colour type needs.
-        expected: &'static str,
+        /// Fewest bytes allowed.
+        min: usize,
+        /// Most bytes allowed.
+        max: usize,
+    },
+    /// A greyscale or RGB transparency (tRNS) sample is above what the bit
+    /// depth can hold (2^depth − 1).
+    TransparencyOutOfRange {
+        /// Which sample: `"grey"`, `"red"`, `"green"` or `"blue"`.
+        sample: &'static str,
+        /// Its value.
+        value: u16,
+        /// The image's bit depth.
+        depth: BitDepth,
     },
     /// Colour types with an alpha channel cannot carry tRNS.
     TransparencyNotAllowed {
@@ -84,10 +102,27 @@ pub enum Error<E> {
         /// The image's bit depth.
         depth: BitDepth,
     },
-    /// More rows than the height.
+    /// A row was given after the last one.
     TooManyRows {
         /// The image height.
         height: u32,
+    },
+    /// [`StreamingWriter::write_bytes`](crate::StreamingWriter::write_bytes)
+    /// was given more bytes than the image had left; none of them was used.
+    TooManyBytes {
+        /// Bytes given.
+        given: usize,
+        /// Bytes the image had left: the rest of the current row and every
+        /// row after it.
+        remaining: u128,
+    },
+    /// The image given to [`encode`](crate::encode) is not `height` packed
+    /// rows.
+    WrongImageLength {
+        /// Bytes given.
+        len: usize,
+        /// Bytes the image has: height × bytes per packed row.
+        expected: u128,
     },
     /// The writer was finished before every row was written.
     MissingRows {
@@ -113,10 +148,76 @@ pub enum Error<E> {
     /// conflict with another, or does not fit the image or its place; see
     /// [`MetadataError`](crate::MetadataError).
     Metadata(crate::MetadataError),
-    /// The writer stopped at an earlier error and accepts nothing more.
+    /// The writer stopped at an earlier sink error and accepts nothing more.
     Poisoned,
     /// The sink failed; its error is the [`source`](core::error::Error::source).
     Sink(E),
+}
+
+/// `n` followed by the singular or plural noun: "1 byte", "2 bytes".
+pub(crate) struct Count<N>(
+    pub(crate) N,
+    pub(crate) &'static str,
+    pub(crate) &'static str,
+);
+
+impl<N: fmt::Display + PartialEq + From<u8>> fmt::Display for Count<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.0 == N::from(1) { self.1 } else { self.2 };
+        write!(f, "{} {noun}", self.0)
+    }
+}
+
+/// "1 byte", "2 bytes".
+pub(crate) fn bytes<N: fmt::Display + PartialEq + From<u8>>(n: N) -> Count<N> {
+    Count(n, "byte", "bytes")
+}
+
+/// The colour type with its indefinite article: "an RGB", "a greyscale".
+pub(crate) struct A(pub(crate) ColorType);
+
+impl fmt::Display for A {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let article = match self.0 {
+            ColorType::Rgb | ColorType::Rgba | ColorType::Indexed => "an",
+            ColorType::Grayscale | ColorType::GrayscaleAlpha => "a",
+        };
+        write!(f, "{article} {}", self.0)
+    }
+}
+
+/// What a tRNS of the colour type must hold, for messages.
+struct TrnsExpected {
+    color: ColorType,
+    min: usize,
+    max: usize,
+}
+
+impl fmt::Display for TrnsExpected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (min, max) = (self.min, self.max);
+        match self.color {
+            ColorType::Indexed if max == 1 => f.write_str(
+                "exactly 1 alpha byte, as the palette has 1 entry (tRNS needs at least 1 entry, and at most 1 per palette entry)",
+            ),
+            ColorType::Indexed => write!(
+                f,
+                "{min} to {max} alpha bytes (tRNS needs at least 1 entry, and at most 1 per palette entry; the palette has {max})"
+            ),
+            ColorType::Grayscale => write!(
+                f,
+                "{} (one 16-bit big-endian grey sample)",
+                bytes(max)
+            ),
+            ColorType::Rgb => write!(
+                f,
+                "{} (16-bit big-endian red, green and blue samples)",
+                bytes(max)
+            ),
+            _ if min == max => write!(f, "{}", bytes(max)),
+            _ => write!(f, "{min} to {}", bytes(max)),
+        }
+    }
 }
 
 impl<E: fmt::Display> fmt::Display for Error<E> {
@@ -132,52 +233,132 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 bits_per_pixel,
             } => write!(
                 f,
-                "a row of {width} pixels at {bits_per_pixel} bits per pixel is too large for this platform"
+                "a row of {} at {} per pixel is {} (and a filter byte), more than this platform can address: expected at most {} per row",
+                Count(*width, "pixel", "pixels"),
+                Count(*bits_per_pixel, "bit", "bits"),
+                bytes((*width as u64 * *bits_per_pixel as u64).div_ceil(8)),
+                bytes(usize::MAX as u64 - 1),
             ),
-            InvalidBitDepth { color, depth } => {
-                write!(f, "{color} images cannot have bit depth {}", depth.bits())
-            }
-            MissingPalette => f.write_str("indexed images need a palette"),
+            InvalidBitDepth { color, depth } => write!(
+                f,
+                "{color} images cannot have bit depth {}: expected {}",
+                depth.bits(),
+                match color {
+                    ColorType::Grayscale => "1, 2, 4, 8 or 16",
+                    ColorType::Indexed => "1, 2, 4 or 8",
+                    _ => "8 or 16",
+                }
+            ),
+            MissingPalette => f.write_str(
+                "indexed images need a palette: expected Options::palette with 1 to 2^depth RGB entries",
+            ),
             InvalidPalette { len, max_entries } => write!(
                 f,
-                "palette of {len} bytes is invalid: expected 1 to {max_entries} RGB entries (3 bytes each)"
+                "palette of {} is invalid: expected 1 to {max_entries} RGB entries (3 bytes each)",
+                bytes(*len)
             ),
-            PaletteNotAllowed { color } => write!(f, "{color} images cannot have a palette"),
-            InvalidTransparency { len, expected } => write!(
+            PaletteNotAllowed { color } => write!(
                 f,
-                "transparency data of {len} bytes is invalid: expected {expected}"
+                "{color} images cannot have a palette: only indexed, RGB and RGBA images can"
+            ),
+            InvalidTransparency {
+                color,
+                len,
+                min,
+                max,
+            } => {
+                let expected = TrnsExpected {
+                    color: *color,
+                    min: *min,
+                    max: *max,
+                };
+                if *len == 0 {
+                    write!(
+                        f,
+                        "transparency data (tRNS) for {} image is empty: expected {expected}",
+                        A(*color)
+                    )
+                } else {
+                    write!(
+                        f,
+                        "transparency data (tRNS) of {} is the wrong length for {} image: expected {expected}",
+                        bytes(*len),
+                        A(*color)
+                    )
+                }
+            }
+            TransparencyOutOfRange {
+                sample,
+                value,
+                depth,
+            } => write!(
+                f,
+                "transparency (tRNS) {sample} sample {value} is out of range for bit depth {}: expected 0 to {}",
+                depth.bits(),
+                u16::MAX >> (16 - depth.bits())
             ),
             TransparencyNotAllowed { color } => write!(
                 f,
-                "{color} images have an alpha channel and cannot have a tRNS chunk"
+                "{color} images have an alpha channel and cannot have a tRNS chunk: only greyscale, RGB and indexed images can"
             ),
             InvalidChunkSize { size } => write!(
                 f,
                 "IDAT chunk size {size} is invalid: expected 1 to 2147483647"
             ),
             WrongRowLength { row, len, expected } => {
-                write!(f, "row {row} has {len} bytes, expected {expected}")
+                write!(f, "row {row} has {}, expected {expected}", bytes(*len))
             }
             WrongPixelFormat {
                 given,
                 color,
                 depth,
-            } => write!(
+            } => {
+                write!(
+                    f,
+                    "{given} do not fit {} image of bit depth {}: expected ",
+                    A(*color),
+                    depth.bits()
+                )?;
+                match depth {
+                    BitDepth::Eight => write!(f, "[u8; {}] pixels", color.channels()),
+                    BitDepth::Sixteen => f.write_str("u16 samples (write_row_u16)"),
+                    _ => f.write_str("packed rows (write_row or write_bytes)"),
+                }
+            }
+            TooManyRows { height } => match height {
+                1 => f.write_str("a row was given after the last one: the image has 1 row, already written"),
+                h => write!(
+                    f,
+                    "a row was given after the last one: the image has {h} rows, all written"
+                ),
+            },
+            TooManyBytes { given, remaining } => write!(
                 f,
-                "{given} do not fit a {color} image of bit depth {}",
-                depth.bits()
+                "write_bytes was given {}, more than the {} the image had left",
+                bytes(*given),
+                bytes(*remaining)
             ),
-            TooManyRows { height } => write!(f, "the image has only {height} rows"),
+            WrongImageLength { len, expected } => write!(
+                f,
+                "image data of {} given, expected {} (height × bytes per packed row)",
+                bytes(*len),
+                bytes(*expected)
+            ),
             MissingRows { written, height } => write!(
                 f,
-                "finished after {written} of {height} rows; the file is incomplete"
+                "finished after {written} of {}: every row must be written before finish, or the file is incomplete",
+                Count(*height, "row", "rows")
             ),
-            IncompleteRow { have, expected } => {
-                write!(f, "a row was left incomplete: {have} of {expected} bytes")
-            }
-            OutOfMemory { bytes } => write!(f, "could not allocate {bytes} bytes"),
+            IncompleteRow { have, expected } => write!(
+                f,
+                "a row was left incomplete: {have} of {} given",
+                bytes(*expected)
+            ),
+            OutOfMemory { bytes: n } => write!(f, "could not allocate {}", bytes(*n)),
             Metadata(e) => write!(f, "{e}"),
-            Poisoned => f.write_str("the writer stopped at an earlier error"),
+            Poisoned => f.write_str(
+                "the writer stopped at an earlier sink error and accepts nothing more",
+            ),
             Sink(e) => write!(f, "the sink failed: {e}"),
         }
     }

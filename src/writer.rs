@@ -208,40 +208,42 @@ impl Options {
     }
 
     fn check_transparency<E>(&self, t: &[u8]) -> Result<(), Error<E>> {
-        let color = self.color;
-        let max_sample = (1u32 << self.depth.bits()) - 1;
-        let samples_fit = |t: &[u8]| {
-            t.chunks(2)
-                .all(|s| u16::from_be_bytes([s[0], s[1]]) as u32 <= max_sample)
-        };
-        let (ok, expected) = match color {
-            ColorType::Indexed => {
-                let entries = self.palette.as_ref().map_or(0, |p| p.len() / 3);
-                (
-                    !t.is_empty() && t.len() <= entries,
-                    "1 alpha byte per palette entry at most",
-                )
-            }
-            ColorType::Grayscale => (
-                t.len() == 2 && samples_fit(t),
-                "2 bytes: one big-endian grey sample within the bit depth",
-            ),
-            ColorType::Rgb => (
-                t.len() == 6 && samples_fit(t),
-                "6 bytes: big-endian red, green, blue samples within the bit depth",
-            ),
+        let (color, depth) = (self.color, self.depth);
+        let (min, max) = match color {
+            // The palette was checked first: it is there, with 1 entry or more.
+            ColorType::Indexed => (1, self.palette.as_ref().map_or(0, |p| p.len() / 3)),
+            ColorType::Grayscale => (2, 2),
+            ColorType::Rgb => (6, 6),
             ColorType::GrayscaleAlpha | ColorType::Rgba => {
                 return Err(Error::TransparencyNotAllowed { color });
             }
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::InvalidTransparency {
+        if !(min..=max).contains(&t.len()) {
+            return Err(Error::InvalidTransparency {
+                color,
                 len: t.len(),
-                expected,
-            })
+                min,
+                max,
+            });
         }
+        if color != ColorType::Indexed {
+            let limit = u16::MAX >> (16 - depth.bits());
+            let names: &[&'static str] = match color {
+                ColorType::Grayscale => &["grey"],
+                _ => &["red", "green", "blue"],
+            };
+            for (s, &sample) in t.chunks_exact(2).zip(names) {
+                let value = u16::from_be_bytes([s[0], s[1]]);
+                if value > limit {
+                    return Err(Error::TransparencyOutOfRange {
+                        sample,
+                        value,
+                        depth,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -254,8 +256,33 @@ impl Options {
 /// writes IEND and returns the sink. A writer dropped before `finish` leaves
 /// output without IEND, which no decoder takes for a complete image.
 ///
-/// After any error the writer is poisoned: every later call returns
-/// [`Error::Poisoned`] and nothing more reaches the sink.
+/// # Errors, and what a writer can do after one
+///
+/// A call that breaks a rule is refused before it changes anything: a row
+/// of the wrong length ([`Error::WrongRowLength`]), a row after the last
+/// one ([`Error::TooManyRows`]) or while a [`write_bytes`](Self::write_bytes)
+/// row is unfinished ([`Error::IncompleteRow`]), a pixel helper that does not
+/// fit the format ([`Error::WrongPixelFormat`]) or bytes past the end of the
+/// image ([`Error::TooManyBytes`]). None of the call's data reaches the sink, the
+/// writer stays as it was, and the caller may go on with a corrected call.
+/// The same holds for [`Error::OutOfMemory`] from the buffer `write_bytes`
+/// assembles rows in.
+///
+/// A sink error can come after part of a call's output went out, so it
+/// poisons the writer: every later call returns [`Error::Poisoned`] and
+/// nothing more reaches the sink. [`finish`](Self::finish) takes the writer,
+/// so whatever it returns ends it.
+///
+/// ```
+/// use pngstream::{ColorType, Error, StreamingWriter};
+/// let mut w = StreamingWriter::new(Vec::new(), 2, 1, ColorType::Grayscale)?;
+/// // 3 bytes for a 2-byte row: refused, and nothing changed.
+/// assert!(matches!(w.write_row(&[0, 1, 2]), Err(Error::WrongRowLength { len: 3, .. })));
+/// w.write_row(&[0, 1])?; // the corrected row is taken
+/// let png = w.finish()?;
+/// # let _ = png;
+/// # Ok::<(), Error<core::convert::Infallible>>(())
+/// ```
 pub struct StreamingWriter<S: Sink> {
     sink: S,
     geo: Geometry,
@@ -278,6 +305,7 @@ pub struct StreamingWriter<S: Sink> {
     /// Room for trial filters when choosing by entropy.
     scratch: Vec<u8>,
     rows: u32,
+    /// Set by a sink error: the output may end inside a chunk.
     poisoned: bool,
     /// Chunks owed after the image data.
     trailer: crate::metadata::Trailer,
@@ -307,6 +335,11 @@ impl<S: Sink> StreamingWriter<S> {
     /// image data.
     pub fn with_options(sink: S, options: &Options) -> Result<Self, Error<S::Error>> {
         let geo = options.validate()?;
+        Self::start(sink, options, geo)
+    }
+
+    /// [`with_options`](Self::with_options) for options already checked.
+    fn start(sink: S, options: &Options, geo: Geometry) -> Result<Self, Error<S::Error>> {
         let filter = options.effective_filter();
         let n = geo.row_bytes;
         let needs_prev = matches!(
@@ -405,24 +438,25 @@ impl<S: Sink> StreamingWriter<S> {
         self.filter
     }
 
-    /// Returns `e`, marking the writer as failed.
-    fn fail<T>(&mut self, e: Error<S::Error>) -> Result<T, Error<S::Error>> {
+    /// Returns the sink's error `e`, poisoning the writer: the output may
+    /// now end anywhere, even inside a chunk.
+    fn fail<T>(&mut self, e: S::Error) -> Result<T, Error<S::Error>> {
         self.poisoned = true;
-        Err(e)
+        Err(Error::Sink(e))
     }
 
     /// Checks that another row may start.
-    fn check_row_start(&mut self) -> Result<(), Error<S::Error>> {
+    fn check_row_start(&self) -> Result<(), Error<S::Error>> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
         if self.rows == self.geo.height {
-            return self.fail(Error::TooManyRows {
+            return Err(Error::TooManyRows {
                 height: self.geo.height,
             });
         }
         if self.cur_len != 0 {
-            return self.fail(Error::IncompleteRow {
+            return Err(Error::IncompleteRow {
                 have: self.cur_len,
                 expected: self.geo.row_bytes,
             });
@@ -436,7 +470,7 @@ impl<S: Sink> StreamingWriter<S> {
     pub fn write_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
         self.check_row_start()?;
         if row.len() != self.geo.row_bytes {
-            return self.fail(Error::WrongRowLength {
+            return Err(Error::WrongRowLength {
                 row: self.rows,
                 len: row.len(),
                 expected: self.geo.row_bytes,
@@ -456,7 +490,7 @@ impl<S: Sink> StreamingWriter<S> {
             return Err(Error::Poisoned);
         }
         if self.geo.depth != BitDepth::Eight || self.geo.color.channels() as usize != N {
-            return self.fail(Error::WrongPixelFormat {
+            return Err(Error::WrongPixelFormat {
                 given: match N {
                     1 => "[u8; 1] pixels",
                     2 => "[u8; 2] pixels",
@@ -476,14 +510,14 @@ impl<S: Sink> StreamingWriter<S> {
     pub fn write_row_u16(&mut self, samples: &[u16]) -> Result<(), Error<S::Error>> {
         self.check_row_start()?;
         if self.geo.depth != BitDepth::Sixteen {
-            return self.fail(Error::WrongPixelFormat {
+            return Err(Error::WrongPixelFormat {
                 given: "u16 samples",
                 color: self.geo.color,
                 depth: self.geo.depth,
             });
         }
         if samples.len() * 2 != self.geo.row_bytes {
-            return self.fail(Error::WrongRowLength {
+            return Err(Error::WrongRowLength {
                 row: self.rows,
                 len: samples.len() * 2,
                 expected: self.geo.row_bytes,
@@ -500,7 +534,8 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// Writes image bytes in pieces of any size, as if the packed rows were
     /// concatenated: a piece may end inside a row and the next one continue
-    /// it. Bytes beyond the last row are refused before any is written.
+    /// it. Bytes beyond the last row ([`Error::TooManyBytes`]) are refused
+    /// before any byte of the piece is used.
     pub fn write_bytes(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
         if self.poisoned {
             return Err(Error::Poisoned);
@@ -508,8 +543,9 @@ impl<S: Sink> StreamingWriter<S> {
         let n = self.geo.row_bytes;
         let remaining = (self.geo.height - self.rows) as u128 * n as u128 - self.cur_len as u128;
         if data.len() as u128 > remaining {
-            return self.fail(Error::TooManyRows {
-                height: self.geo.height,
+            return Err(Error::TooManyBytes {
+                given: data.len(),
+                remaining,
             });
         }
         while !data.is_empty() {
@@ -539,10 +575,7 @@ impl<S: Sink> StreamingWriter<S> {
     /// Takes the row-assembly buffer, allocating it on first use.
     fn take_cur(&mut self) -> Result<Vec<u8>, Error<S::Error>> {
         if self.cur.is_empty() {
-            match zeroed(self.geo.row_bytes) {
-                Ok(v) => self.cur = v,
-                Err(e) => return self.fail(e),
-            }
+            self.cur = zeroed(self.geo.row_bytes)?;
         }
         Ok(core::mem::take(&mut self.cur))
     }
@@ -600,7 +633,7 @@ impl<S: Sink> StreamingWriter<S> {
                 out.drain(..n);
                 Ok(())
             }
-            Err(e) => self.fail(Error::Sink(e)),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -709,6 +742,10 @@ where
 /// Encodes a whole image held in memory (`height` packed rows back to back)
 /// through the same streaming path, returning the PNG file's bytes.
 ///
+/// The options are checked first, then the image's length
+/// ([`Error::WrongImageLength`]), both before anything is allocated; the
+/// output buffer is then sized from the image itself.
+///
 /// ```
 /// use pngstream::{encode, ColorType, Options};
 /// let pixels = [255u8, 0, 0, 0, 255, 0]; // two RGB pixels
@@ -716,19 +753,28 @@ where
 /// assert_eq!(&png[1..4], b"PNG");
 /// ```
 pub fn encode(options: &Options, image: &[u8]) -> Result<Vec<u8>, Error<Infallible>> {
-    // A stored image is as large as its rows: reserve that once rather than
-    // growing the output by doubling. Compressed sizes are not known ahead.
+    let geo = options.validate()?;
+    let expected = geo.height as u128 * geo.row_bytes as u128;
+    if image.len() as u128 != expected {
+        return Err(Error::WrongImageLength {
+            len: image.len(),
+            expected,
+        });
+    }
+    // A stored image is as large as its rows (a filter byte each, and the
+    // image holds at least one byte per row) plus a few bytes per block and
+    // chunk: reserve that once rather than growing the output by doubling.
+    // Compressed sizes are not known ahead.
     let mut out = Vec::new();
     if options.compression == Compression::Stored {
-        let rows = options.height as usize;
         let _ = out.try_reserve_exact(
             image
                 .len()
-                .saturating_add(rows)
+                .saturating_add(geo.height as usize)
                 .saturating_add(image.len() / 8192 + 4096),
         );
     }
-    let mut w = StreamingWriter::with_options(out, options)?;
+    let mut w = StreamingWriter::start(out, options, geo)?;
     w.write_bytes(image)?;
     w.finish()
 }

@@ -1,6 +1,7 @@
 //! Every error the writer reports: the exact variant and its fields, the
-//! `Display` text, `source()`, poisoning after an error, failing sinks at
-//! every byte position, and file sinks.
+//! `Display` text (and its grammar, for every variant), `source()`, which
+//! errors poison the writer (sink errors) and which leave it usable (the
+//! caller's mistakes), failing sinks at every byte position, and file sinks.
 
 mod common;
 
@@ -186,7 +187,19 @@ fn invalid_color_depth_combinations() {
         assert!(matches!(e, Error::InvalidBitDepth { .. }), "{e:?}");
     }
     let e = options_error(&rgb(2, 2).bit_depth(BitDepth::Four));
-    assert_eq!(e.to_string(), "RGB images cannot have bit depth 4");
+    assert_eq!(
+        e.to_string(),
+        "RGB images cannot have bit depth 4: expected 8 or 16"
+    );
+    let e = options_error(
+        &Options::new(2, 2, ColorType::Indexed)
+            .bit_depth(BitDepth::Sixteen)
+            .palette(&[0; 3]),
+    );
+    assert_eq!(
+        e.to_string(),
+        "indexed images cannot have bit depth 16: expected 1, 2, 4 or 8"
+    );
 }
 
 #[test]
@@ -342,12 +355,67 @@ fn transparency_wrong_length() {
             matches!(e, Error::InvalidTransparency { len: l, .. } if l == len),
             "{o:?}: {e:?}"
         );
-        assert!(
-            e.to_string()
-                .contains(&format!("transparency data of {len} bytes")),
-            "{e}"
-        );
+        let text = e.to_string();
+        if len == 0 {
+            assert!(text.contains("is empty"), "{text}");
+        } else {
+            assert!(
+                text.contains(&format!("transparency data (tRNS) of {len} byte"))
+                    && text.contains("is the wrong length"),
+                "{text}"
+            );
+        }
     }
+    // The exact fields and texts.
+    let e = options_error(&indexed(BitDepth::Eight, 3).transparency(&[]));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidTransparency {
+                color: ColorType::Indexed,
+                len: 0,
+                min: 1,
+                max: 3
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "transparency data (tRNS) for an indexed image is empty: expected 1 to 3 alpha bytes \
+         (tRNS needs at least 1 entry, and at most 1 per palette entry; the palette has 3)"
+    );
+    let e = options_error(&indexed(BitDepth::One, 1).transparency(&[]));
+    assert_eq!(
+        e.to_string(),
+        "transparency data (tRNS) for an indexed image is empty: expected exactly 1 alpha byte, \
+         as the palette has 1 entry (tRNS needs at least 1 entry, and at most 1 per palette entry)"
+    );
+    let e = options_error(&indexed(BitDepth::Eight, 3).transparency(&[1, 2, 3, 4]));
+    assert!(
+        matches!(
+            e,
+            Error::InvalidTransparency {
+                len: 4,
+                min: 1,
+                max: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = options_error(&Options::new(2, 2, ColorType::Grayscale).transparency(&[0]));
+    assert_eq!(
+        e.to_string(),
+        "transparency data (tRNS) of 1 byte is the wrong length for a greyscale image: \
+         expected 2 bytes (one 16-bit big-endian grey sample)"
+    );
+    let e = options_error(&rgb(2, 2).transparency(&[0; 5]));
+    assert_eq!(
+        e.to_string(),
+        "transparency data (tRNS) of 5 bytes is the wrong length for an RGB image: \
+         expected 6 bytes (16-bit big-endian red, green and blue samples)"
+    );
     // The valid lengths, for contrast.
     for o in [
         indexed(BitDepth::Eight, 3).transparency(&[1]),
@@ -387,28 +455,53 @@ fn transparency_sample_out_of_range() {
             .unwrap();
         let e = options_error(&grey(depth).transparency(&(max + 1).to_be_bytes()));
         assert!(
-            matches!(e, Error::InvalidTransparency { len: 2, .. }),
+            matches!(e, Error::TransparencyOutOfRange { sample: "grey", value, depth: d } if value == max + 1 && d == depth),
             "{depth:?}: {e:?}"
+        );
+        // The sample is named, not the length (which is right).
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            format!(
+                "transparency (tRNS) grey sample {} is out of range for bit depth {}: expected 0 to {max}",
+                max + 1,
+                depth.bits()
+            )
+        );
+        assert!(
+            !text.contains("length") && !text.contains("bytes"),
+            "{text}"
         );
         let e = options_error(&grey(depth).transparency(&[0xFF, 0xFF]));
         assert!(
-            matches!(e, Error::InvalidTransparency { len: 2, .. }),
+            matches!(e, Error::TransparencyOutOfRange { value: 0xFFFF, .. }),
             "{e:?}"
         );
     }
+    let e = options_error(&grey(BitDepth::Four).transparency(&[0, 16]));
+    assert_eq!(
+        e.to_string(),
+        "transparency (tRNS) grey sample 16 is out of range for bit depth 4: expected 0 to 15"
+    );
     StreamingWriter::with_options(
         Vec::new(),
         &grey(BitDepth::Sixteen).transparency(&[0xFF, 0xFF]),
     )
     .unwrap();
-    // RGB 8-bit: each of the three samples is checked.
-    for i in 0..3 {
+    // RGB 8-bit: each of the three samples is checked, and named.
+    for (i, name) in ["red", "green", "blue"].into_iter().enumerate() {
         let mut t = [0u8; 6];
         t[2 * i] = 1; // 256
         let e = options_error(&rgb(2, 2).transparency(&t));
         assert!(
-            matches!(e, Error::InvalidTransparency { len: 6, .. }),
+            matches!(e, Error::TransparencyOutOfRange { sample, value: 256, depth: BitDepth::Eight } if sample == name),
             "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "transparency (tRNS) {name} sample 256 is out of range for bit depth 8: expected 0 to 255"
+            )
         );
     }
     StreamingWriter::with_options(
@@ -497,23 +590,60 @@ fn too_many_rows_write_row() {
     let before = sink.len();
     let e = w.write_row(&[0; 6]).unwrap_err();
     assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
-    assert_eq!(e.to_string(), "the image has only 3 rows");
+    assert_eq!(
+        e.to_string(),
+        "a row was given after the last one: the image has 3 rows, all written"
+    );
     assert_eq!(w.rows_written(), 3);
     assert_eq!(sink.len(), before);
+    // Not poisoned: the image can still be finished.
+    let png = w.finish().unwrap();
+    assert!(png.bytes().ends_with(&IEND));
+    let (mut w, _) = writer(&rgb(2, 1));
+    w.write_row(&[0; 6]).unwrap();
+    let e = w.write_row(&[0; 6]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "a row was given after the last one: the image has 1 row, already written"
+    );
 }
 
 #[test]
-fn too_many_rows_write_bytes() {
+fn too_many_bytes_write_bytes() {
     // Too many bytes in one piece: refused before any is used.
-    let (mut w, _) = writer(&rgb(2, 3));
+    let (mut w, sink) = writer(&rgb(2, 3));
+    let headers = sink.len();
     let e = w.write_bytes(&[0; 19]).unwrap_err();
-    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::TooManyBytes {
+                given: 19,
+                remaining: 18
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "write_bytes was given 19 bytes, more than the 18 bytes the image had left"
+    );
     assert_eq!(w.rows_written(), 0);
+    assert_eq!(sink.len(), headers);
     // After part of the image, the piece that goes one byte over.
     let (mut w, _) = writer(&rgb(2, 3));
     w.write_bytes(&[0; 7]).unwrap();
     let e = w.write_bytes(&[0; 12]).unwrap_err();
-    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::TooManyBytes {
+                given: 12,
+                remaining: 11
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(w.rows_written(), 1);
     // The exact remainder is fine, and then nothing more, not even one byte.
     let (mut w, _) = writer(&rgb(2, 3));
@@ -521,7 +651,28 @@ fn too_many_rows_write_bytes() {
     w.write_bytes(&[0; 11]).unwrap();
     w.write_bytes(&[]).unwrap();
     let e = w.write_bytes(&[0]).unwrap_err();
-    assert!(matches!(e, Error::TooManyRows { height: 3 }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::TooManyBytes {
+                given: 1,
+                remaining: 0
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "write_bytes was given 1 byte, more than the 0 bytes the image had left"
+    );
+    let e = Error::<Infallible>::TooManyBytes {
+        given: 2,
+        remaining: 1,
+    };
+    assert_eq!(
+        e.to_string(),
+        "write_bytes was given 2 bytes, more than the 1 byte the image had left"
+    );
 }
 
 #[test]
@@ -574,7 +725,10 @@ fn finish_with_incomplete_row() {
         ),
         "{e:?}"
     );
-    assert_eq!(e.to_string(), "a row was left incomplete: 5 of 12 bytes");
+    assert_eq!(
+        e.to_string(),
+        "a row was left incomplete: 5 of 12 bytes given"
+    );
     assert!(!sink.bytes().ends_with(&IEND));
     // The last row incomplete, all others there.
     let (mut w, _) = writer(&rgb(4, 2));
@@ -627,7 +781,7 @@ fn write_pixels_wrong_format() {
     );
     assert_eq!(
         e.to_string(),
-        "[u8; 4] pixels do not fit a RGB image of bit depth 8"
+        "[u8; 4] pixels do not fit an RGB image of bit depth 8: expected [u8; 3] pixels"
     );
     for (color, bad) in [
         (ColorType::Rgba, 3usize),
@@ -714,88 +868,371 @@ fn write_row_u16_wrong_format() {
 
 // ---------------------------------------------------------------- poisoning
 
-/// Ways to make a writer (RGB 8-bit, 4×4) fail.
-fn provoke(kind: usize, w: &mut StreamingWriter<Shared>) -> Error<Infallible> {
+/// Ways to make a writer (RGB 8-bit, 4×4) refuse a call, all mistakes of
+/// the caller. Returns the error and the image bytes accepted before it.
+fn provoke(kind: usize, w: &mut StreamingWriter<Shared>) -> (Error<Infallible>, usize) {
     match kind {
-        0 => w.write_row(&[0; 11]).unwrap_err(),
-        1 => w.write_pixels(&[[0u8; 4]; 4]).unwrap_err(),
-        2 => w.write_row_u16(&[0; 6]).unwrap_err(),
-        3 => w.write_bytes(&[0; 49]).unwrap_err(),
+        0 => (w.write_row(&[0; 11]).unwrap_err(), 0),
+        1 => (w.write_pixels(&[[0u8; 4]; 4]).unwrap_err(), 0),
+        2 => (w.write_row_u16(&[0; 6]).unwrap_err(), 0),
+        3 => (w.write_bytes(&[0; 49]).unwrap_err(), 0),
         4 => {
             for _ in 0..4 {
                 w.write_row(&[0; 12]).unwrap();
             }
-            w.write_row(&[0; 12]).unwrap_err()
+            (w.write_row(&[0; 12]).unwrap_err(), 48)
         }
         5 => {
             w.write_bytes(&[0; 5]).unwrap();
-            w.write_row(&[0; 12]).unwrap_err()
+            (w.write_row(&[0; 12]).unwrap_err(), 5)
         }
-        _ => w.write_pixels(&[[0u8; 3]; 5]).unwrap_err(),
+        6 => {
+            w.write_bytes(&[0; 5]).unwrap();
+            (w.write_bytes(&[0; 44]).unwrap_err(), 5)
+        }
+        _ => (w.write_pixels(&[[0u8; 3]; 5]).unwrap_err(), 0),
     }
 }
-const PROVOCATIONS: usize = 7;
+const PROVOCATIONS: usize = 8;
 
+/// The caller's mistakes are refused before anything changes: nothing
+/// reaches the sink, the writer is not poisoned, and the image can be
+/// completed with correct calls and decodes to exactly the rows accepted.
 #[test]
-fn every_call_after_an_error_is_poisoned() {
-    let o = rgb(4, 4);
-    // Each later call, on a fresh writer poisoned by each kind of error.
-    type Call = fn(&mut StreamingWriter<Shared>) -> Result<(), Error<Infallible>>;
-    let calls: [(&str, Call); 6] = [
+fn caller_errors_leave_the_writer_usable() {
+    for kind in 0..PROVOCATIONS {
+        let (mut w, sink) = writer(&rgb(4, 4));
+        let before = sink.len();
+        let rows = w.rows_written();
+        let (first, accepted) = provoke(kind, &mut w);
+        assert!(!matches!(first, Error::Poisoned), "{kind}: {first:?}");
+        // Only the correct calls before the mistake wrote anything.
+        if accepted == 0 {
+            assert_eq!(sink.len(), before, "{kind}: {first:?} wrote");
+            assert_eq!(w.rows_written(), rows);
+        }
+        let len = sink.len();
+        let rows = w.rows_written();
+        // The same mistake again gives the same error, not `Poisoned`.
+        if kind != 4 && kind != 5 && kind != 6 {
+            let (again, _) = provoke(kind, &mut w);
+            assert_eq!(format!("{again:?}"), format!("{first:?}"), "{kind}");
+        }
+        assert_eq!(sink.len(), len, "{kind}: bytes after {first:?}");
+        assert_eq!(w.rows_written(), rows);
+        // Then the rest of the image, correctly.
+        let img: Vec<u8> = (0..48u8).collect();
+        w.write_bytes(&img[accepted..]).unwrap();
+        let png = w.finish().unwrap().bytes();
+        let mut want = img.clone();
+        want[..accepted].fill(0);
+        let d = decode_png(&png).unwrap();
+        assert_eq!(d.data, want, "{kind}: after {first:?}");
+    }
+}
+
+/// A sink that fails during the second row (stored level, 1-byte IDAT
+/// chunks: every row goes out at once).
+fn failing_writer() -> (StreamingWriter<FailAfter>, Rc<RefCell<Vec<u8>>>) {
+    let o = rgb(4, 4)
+        .compression(Compression::Stored)
+        .idat_chunk_size(1);
+    // Signature and IHDR (33 bytes), then 13-byte IDAT chunks: the first
+    // row's 20 bytes of zlib data (header, stored block header, filter byte
+    // and row), then the second row's 13, of which 5 fit.
+    let sink = FailAfter::new(33 + 13 * 25, true);
+    let accepted = sink.accepted.clone();
+    let mut w = StreamingWriter::with_options(sink, &o).unwrap();
+    w.write_row(&[1; 12]).unwrap();
+    let e = w.write_row(&[2; 12]).unwrap_err();
+    assert!(matches!(e, Error::Sink(SinkFull { .. })), "{e:?}");
+    (w, accepted)
+}
+
+/// After a sink error the output may end inside a chunk: every later call,
+/// right or wrong, returns `Poisoned`, and nothing more reaches the sink.
+#[test]
+fn every_call_after_a_sink_error_is_poisoned() {
+    type Call = fn(&mut StreamingWriter<FailAfter>) -> Result<(), Error<SinkFull>>;
+    let calls: [(&str, Call); 11] = [
         ("write_row", |w| w.write_row(&[0; 12])),
+        ("write_row of the wrong length", |w| w.write_row(&[0; 5])),
         ("write_bytes", |w| w.write_bytes(&[0; 3])),
         ("write_bytes empty", |w| w.write_bytes(&[])),
+        ("write_bytes past the end", |w| w.write_bytes(&[0; 1000])),
         ("write_pixels", |w| w.write_pixels(&[[0u8; 3]; 4])),
-        ("write_row_u16", |w| w.write_row_u16(&[0; 6])),
+        ("write_pixels of the wrong size", |w| {
+            w.write_pixels(&[[0u8; 4]; 4])
+        }),
+        ("write_row_u16 on 8 bits", |w| w.write_row_u16(&[0; 6])),
         ("finish", |w| {
-            let taken = std::mem::replace(w, writer(&rgb(1, 1)).0);
+            let taken = std::mem::replace(w, failing_writer().0);
             taken.finish().map(|_| ())
         }),
+        ("finish_with", |w| {
+            let taken = std::mem::replace(w, failing_writer().0);
+            taken.finish_with(&[]).map(|_| ())
+        }),
+        ("io::Write", |w| {
+            use std::io::Write;
+            let e = w.write(&[0; 12]).unwrap_err();
+            let inner = e.into_inner().unwrap();
+            let e = inner.downcast_ref::<Error<SinkFull>>().unwrap();
+            assert!(matches!(e, Error::Poisoned), "{e:?}");
+            Err(Error::Poisoned)
+        }),
     ];
-    for kind in 0..PROVOCATIONS {
-        for (name, call) in calls {
-            let (mut w, sink) = writer(&o);
-            let first = provoke(kind, &mut w);
-            assert!(!matches!(first, Error::Poisoned), "{kind}: {first:?}");
-            let len = sink.len();
-            for _ in 0..2 {
-                let e = call(&mut w).unwrap_err();
-                assert!(
-                    matches!(e, Error::Poisoned),
-                    "after {first:?}, {name} gave {e:?}"
-                );
-                if name == "finish" {
-                    break;
-                }
-            }
-            assert_eq!(sink.len(), len, "{name} wrote after {first:?}");
-            assert_eq!(
-                Error::<Infallible>::Poisoned.to_string(),
-                "the writer stopped at an earlier error"
-            );
+    for (name, call) in calls {
+        let (mut w, accepted) = failing_writer();
+        let len = accepted.borrow().len();
+        for _ in 0..2 {
+            let e = call(&mut w).unwrap_err();
+            assert!(matches!(e, Error::Poisoned), "{name} gave {e:?}");
         }
+        assert_eq!(accepted.borrow().len(), len, "{name} wrote after the error");
+    }
+    assert_eq!(
+        Error::<Infallible>::Poisoned.to_string(),
+        "the writer stopped at an earlier sink error and accepts nothing more"
+    );
+}
+
+// ---------------------------------------------------------------- encode
+
+/// `encode` checks the image's length before it allocates: a one-byte image
+/// that claims 2^31 − 1 rows at the stored level gets the error at once.
+#[test]
+fn encode_checks_the_image_length_first() {
+    let tall =
+        Options::new(2, MAX_DIMENSION, ColorType::Grayscale).compression(Compression::Stored);
+    let e = encode(&tall, &[7]).unwrap_err();
+    assert!(
+        matches!(e, Error::WrongImageLength { len: 1, expected } if expected == 2 * MAX_DIMENSION as u128),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "image data of 1 byte given, expected 4294967294 bytes (height × bytes per packed row)"
+    );
+    for (len, level) in [
+        (0, Compression::Default),
+        (11, Compression::Fast),
+        (13, Compression::Stored),
+    ] {
+        let e = encode(&rgb(2, 2).compression(level), &vec![0; len]).unwrap_err();
+        assert!(
+            matches!(e, Error::WrongImageLength { len: l, expected: 12 } if l == len),
+            "{len}: {e:?}"
+        );
+    }
+    // Invalid options are still reported as such, before the length.
+    let e = encode(&Options::new(0, 5, ColorType::Rgb), &[1]).unwrap_err();
+    assert!(matches!(e, Error::InvalidDimensions { .. }), "{e:?}");
+    // The widest RGBA16 image that does not fit: the expected length is
+    // computed without overflow.
+    let e = encode(
+        &Options::new(MAX_DIMENSION, MAX_DIMENSION, ColorType::Rgba).bit_depth(BitDepth::Sixteen),
+        &[0; 8],
+    )
+    .unwrap_err();
+    match e {
+        Error::WrongImageLength { len: 8, expected } => {
+            assert_eq!(expected, MAX_DIMENSION as u128 * MAX_DIMENSION as u128 * 8)
+        }
+        Error::ImageTooLarge { .. } if cfg!(target_pointer_width = "32") => {}
+        other => panic!("{other:?}"),
     }
 }
 
-/// A poisoned writer must answer `Poisoned` even to a call that would itself
-/// be wrong (here: pixel arrays of the wrong size, `u16` samples for an 8-bit
-/// image), as the type's documentation promises for "every later call".
+// ---------------------------------------------------------------- messages
+
+/// Every variant rendered with counts of 0, 1 and 2 where it has them: no
+/// singular noun after another number, no plural after 1, "an" before RGB
+/// and indexed, no empty or unfinished text.
 #[test]
-fn poisoned_writer_answers_poisoned_to_wrong_calls_too() {
-    for kind in 0..PROVOCATIONS {
-        let (mut w, _) = writer(&rgb(4, 4));
-        let first = provoke(kind, &mut w);
-        let e = w.write_row_u16(&[0; 6]).unwrap_err();
-        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
-        let e = w.write_row(&[0; 5]).unwrap_err();
-        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
-        let e = w.write_bytes(&[0; 1000]).unwrap_err();
-        assert!(matches!(e, Error::Poisoned), "after {first:?}: {e:?}");
-        let e = w.write_pixels(&[[0u8; 4]; 4]).unwrap_err();
-        assert!(
-            matches!(e, Error::Poisoned),
-            "after {first:?}, write_pixels::<4> on the poisoned RGB writer gave {e:?}"
-        );
+fn every_message_reads_right() {
+    use pngstream::{Background, MetadataError as M};
+    let mut texts: Vec<String> = Vec::new();
+    let mut add = |e: Error<SinkFull>| texts.push(e.to_string());
+    for n in [0usize, 1, 2, 255] {
+        let n32 = n as u32;
+        add(Error::InvalidDimensions {
+            width: n32,
+            height: n32,
+        });
+        add(Error::ImageTooLarge {
+            width: n32.max(1),
+            bits_per_pixel: n32.clamp(1, 64),
+        });
+        add(Error::InvalidPalette {
+            len: n,
+            max_entries: 256,
+        });
+        add(Error::InvalidChunkSize { size: n32 });
+        add(Error::WrongRowLength {
+            row: n32,
+            len: n,
+            expected: n + 1,
+        });
+        add(Error::TooManyRows { height: n32.max(1) });
+        add(Error::TooManyBytes {
+            given: n + 1,
+            remaining: n as u128,
+        });
+        add(Error::WrongImageLength {
+            len: n,
+            expected: n as u128 + 1,
+        });
+        add(Error::MissingRows {
+            written: n32,
+            height: n32 + 1,
+        });
+        add(Error::IncompleteRow {
+            have: n,
+            expected: n + 1,
+        });
+        add(Error::OutOfMemory { bytes: n });
+        add(Error::Metadata(M::KeywordTooLong { len: n }));
+        add(Error::Metadata(M::ChunkTooLarge {
+            kind: *b"tEXt",
+            len: n,
+        }));
+        add(Error::Metadata(M::InvalidSignificantBits {
+            len: n,
+            expected: n.max(1),
+            max: 8,
+        }));
+        add(Error::Metadata(M::OutOfMemory { bytes: n }));
+    }
+    for color in ColorType::ALL {
+        for depth in BitDepth::ALL {
+            add(Error::InvalidBitDepth { color, depth });
+            for given in ["[u8; 3] pixels", "u16 samples"] {
+                add(Error::WrongPixelFormat {
+                    given,
+                    color,
+                    depth,
+                });
+            }
+        }
+        add(Error::PaletteNotAllowed { color });
+        add(Error::TransparencyNotAllowed { color });
+        for (len, min, max) in [(0, 1, 1), (0, 1, 3), (1, 2, 2), (4, 1, 3), (5, 6, 6)] {
+            add(Error::InvalidTransparency {
+                color,
+                len,
+                min,
+                max,
+            });
+        }
+    }
+    for depth in BitDepth::ALL {
+        add(Error::TransparencyOutOfRange {
+            sample: "red",
+            value: u16::MAX,
+            depth,
+        });
+    }
+    add(Error::MissingPalette);
+    add(Error::Poisoned);
+    add(Error::Sink(SinkFull { at: 1 }));
+    for m in [
+        M::EmptyKeyword,
+        M::KeywordCharacter { ch: '\n' },
+        M::KeywordSpacing,
+        M::TextCharacter { ch: '\0' },
+        M::InvalidLanguageTag,
+        M::InvalidExif,
+        M::InvalidValue {
+            kind: *b"gAMA",
+            expected: "a gamma above 0",
+        },
+        M::InvalidChunkType { kind: *b"ab1d" },
+        M::CriticalChunkType { kind: *b"ABCD" },
+        M::ReservedChunkType {
+            kind: *b"IDAT",
+            reason: "is written by the encoder",
+        },
+        M::DuplicateChunk { kind: *b"gAMA" },
+        M::ConflictingChunks {
+            kind: *b"iCCP",
+            other: *b"sRGB",
+        },
+        M::DuplicatePaletteName,
+        M::InvalidBackground {
+            given: Background::Rgb([256, 0, 1]),
+            expected: "red, green and blue samples",
+            max: 255,
+        },
+        M::InvalidBackground {
+            given: Background::PaletteIndex(1),
+            expected: "a palette index",
+            max: 0,
+        },
+        M::Misplaced {
+            kind: *b"tIME",
+            rule: "only text",
+        },
+    ] {
+        add(Error::Metadata(m));
+    }
+    // Nouns after numbers: "1 byte" but "0 bytes", "2 bytes".
+    let nouns = [
+        ("byte", "bytes"),
+        ("row", "rows"),
+        ("entry", "entries"),
+        ("pixel", "pixels"),
+        ("bit", "bits"),
+        ("value", "values"),
+        ("character", "characters"),
+    ];
+    let mut checked = 0;
+    for text in &texts {
+        assert!(!text.is_empty() && !text.ends_with(' ') && !text.ends_with(':'));
+        assert!(!text.contains("  "), "{text}");
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || ",;:()".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let Ok(n) = pair[0].parse::<u128>() else {
+                continue;
+            };
+            for (one, many) in nouns {
+                if n == 1 {
+                    assert_ne!(pair[1], many, "\"1 {many}\" in: {text}");
+                } else {
+                    assert_ne!(pair[1], one, "\"{n} {one}\" in: {text}");
+                }
+                checked += (pair[1] == one || pair[1] == many) as usize;
+            }
+        }
+        for pair in words.windows(2) {
+            if pair[0] == "a" || pair[0] == "A" {
+                let next = pair[1].to_ascii_lowercase();
+                let vowel_sound = next.starts_with(['a', 'e', 'i', 'o', 'u'])
+                    || next.starts_with("rgb")
+                    || next.starts_with("idat")
+                    || next.starts_with("ihdr");
+                assert!(!vowel_sound, "\"a {}\" in: {text}", pair[1]);
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} counted nouns");
+    // Spot checks of the forms that were wrong before.
+    let joined = texts.join("\n");
+    for wrong in [
+        "1 rows",
+        "1 bytes",
+        "1 entries",
+        "a RGB",
+        "a indexed",
+        "an greyscale",
+    ] {
+        assert!(!joined.contains(wrong), "{wrong:?} in:\n{joined}");
+    }
+    for right in ["1 byte", "1 row", "an RGB", "an indexed", "a greyscale"] {
+        assert!(joined.contains(right), "{right:?} missing");
     }
 }
 
@@ -1177,7 +1614,8 @@ fn file_sinks() {
 }
 
 /// `std::io::Write` feeds raw bytes like `write_bytes`; too many bytes come
-/// back as `InvalidInput` and the image still cannot be finished.
+/// back as `InvalidInput`, with none of them used, and the right bytes are
+/// still taken.
 #[test]
 fn io_write_feeds_rows_and_reports_errors() {
     use std::io::Write;
@@ -1197,6 +1635,10 @@ fn io_write_feeds_rows_and_reports_errors() {
         pngstream::StreamingWriter::new(Vec::new(), 5, 2, pngstream::ColorType::Rgb).unwrap();
     let err = w.write_all(&[0; 31]).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    assert!(err.to_string().contains("only 2 rows"), "{err}");
-    assert!(matches!(w.finish(), Err(pngstream::Error::Poisoned)));
+    assert_eq!(
+        err.to_string(),
+        "write_bytes was given 31 bytes, more than the 30 bytes the image had left"
+    );
+    w.write_all(&img).unwrap();
+    assert_eq!(w.finish().unwrap(), expect);
 }

@@ -6,26 +6,37 @@ use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options, Stream
 /// `api_misuse`, found in its first minute: `write_pixels` checked the pixel
 /// format before the poisoned state, so on a poisoned writer a helper of the
 /// wrong size returned `WrongPixelFormat` again instead of `Poisoned`
-/// (breaking "after any error every later call returns `Error::Poisoned`").
-/// Fixed by checking the poisoned state first (commit a3f59a3).
+/// (breaking "after a sink error every later call returns `Error::Poisoned`").
+/// Fixed by checking the poisoned state first (commit a3f59a3). Since then,
+/// only sink errors poison: a wrong helper leaves the writer usable.
 #[test]
 fn write_pixels_on_a_poisoned_writer_returns_poisoned() {
     // The fuzzer's input, minimised: indexed 4-bit, two `[u8; 2]` calls.
+    // Refused both times, with the same error: the writer is not poisoned.
     let opts = Options::new(3, 2, ColorType::Indexed)
         .bit_depth(BitDepth::Four)
         .palette(&[0; 6]);
     let mut w = StreamingWriter::with_options(Vec::new(), &opts).unwrap();
-    let r = w.write_pixels(&[[0u8; 2]; 3]);
-    assert!(matches!(r, Err(Error::WrongPixelFormat { .. })), "{r:?}");
-    let r = w.write_pixels(&[[0u8; 2]; 3]);
-    assert!(matches!(r, Err(Error::Poisoned)), "{r:?}");
+    for _ in 0..2 {
+        let r = w.write_pixels(&[[0u8; 2]; 3]);
+        assert!(matches!(r, Err(Error::WrongPixelFormat { .. })), "{r:?}");
+    }
 
-    // Poisoned by another error first.
-    let mut w = StreamingWriter::new(Vec::new(), 2, 2, ColorType::Grayscale).unwrap();
-    assert!(matches!(
-        w.write_row(&[1]),
-        Err(Error::WrongRowLength { .. })
-    ));
+    // Poisoned by a sink error first (the second row's IDAT chunk fails).
+    struct Fails(usize);
+    impl pngstream::Sink for Fails {
+        type Error = &'static str;
+        fn write_all(&mut self, buf: &[u8]) -> Result<(), &'static str> {
+            self.0 = self.0.checked_sub(buf.len()).ok_or("full")?;
+            Ok(())
+        }
+    }
+    let opts = Options::new(2, 2, ColorType::Grayscale)
+        .compression(Compression::Stored)
+        .idat_chunk_size(1);
+    let mut w = StreamingWriter::with_options(Fails(33 + 13 * 10), &opts).unwrap();
+    w.write_row(&[1, 2]).unwrap();
+    assert!(matches!(w.write_row(&[3, 4]), Err(Error::Sink("full"))));
     let r = w.write_pixels(&[[0u8; 3]; 2]);
     assert!(matches!(r, Err(Error::Poisoned)), "{r:?}");
     // A helper of the right size, too.

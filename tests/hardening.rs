@@ -33,11 +33,12 @@ fn formats() -> Vec<(ColorType, BitDepth)> {
     v
 }
 
-/// Options that are valid apart from the size (indexed images get a palette).
+/// Options that are valid apart from the size (indexed images get a full
+/// palette of 2^depth entries, so that any byte is a valid row).
 fn options(width: u32, height: u32, color: ColorType, depth: BitDepth) -> Options {
     let o = Options::new(width, height, color).bit_depth(depth);
     if color == ColorType::Indexed {
-        o.palette(&[0, 0, 0, 255, 255, 255])
+        o.palette(&vec![0x5A; 3 << depth.bits()])
     } else {
         o
     }
@@ -66,9 +67,17 @@ fn start(opts: &Options) -> (Result<(), Error<core::convert::Infallible>>, Vec<u
         Error::InvalidChunkSize { size } => Error::InvalidChunkSize { size },
         Error::OutOfMemory { bytes } => Error::OutOfMemory { bytes },
         Error::PaletteNotAllowed { color } => Error::PaletteNotAllowed { color },
-        Error::InvalidTransparency { len, expected } => {
-            Error::InvalidTransparency { len, expected }
-        }
+        Error::InvalidTransparency {
+            color,
+            len,
+            min,
+            max,
+        } => Error::InvalidTransparency {
+            color,
+            len,
+            min,
+            max,
+        },
         other => panic!("unexpected error {other:?}"),
     });
     (r, out)
@@ -198,12 +207,40 @@ fn write_bytes_beyond_the_tallest_image_counts_in_wide_arithmetic() {
     let mut w = StreamingWriter::new(Vec::new(), 1, MAX_DIMENSION, ColorType::Grayscale).unwrap();
     w.write_bytes(&[7; 4096]).unwrap();
     assert_eq!(w.rows_written(), 4096);
-    // And the last row of a short image: one byte too many is refused whole.
+    // What is left of the tallest, widest image does not fit in 64 bits.
+    let opts = Options::new(MAX_DIMENSION, MAX_DIMENSION, ColorType::Rgba)
+        .bit_depth(BitDepth::Sixteen)
+        .filter(Filter::None)
+        .compression(Compression::Stored);
+    if let Some(n) = opts.row_bytes() {
+        let left = n as u128 * MAX_DIMENSION as u128;
+        assert!(left > u64::MAX as u128);
+        // `encode` reports it without allocating anything.
+        let r = pngstream::encode(&opts, &[1; 3]);
+        assert!(
+            matches!(r, Err(Error::WrongImageLength { len: 3, expected }) if expected == left),
+            "{r:?}"
+        );
+    }
+    // And the last row of a short image: one byte too many is refused whole,
+    // and the writer takes the right remainder afterwards.
     let mut w = StreamingWriter::new(Vec::new(), 3, 2, ColorType::Grayscale).unwrap();
     w.write_bytes(&[1; 4]).unwrap();
     let r = w.write_bytes(&[1; 3]);
-    assert!(matches!(r, Err(Error::TooManyRows { height: 2 })), "{r:?}");
-    assert!(matches!(w.write_bytes(&[]), Err(Error::Poisoned)));
+    assert!(
+        matches!(
+            r,
+            Err(Error::TooManyBytes {
+                given: 3,
+                remaining: 2
+            })
+        ),
+        "{r:?}"
+    );
+    w.write_bytes(&[]).unwrap();
+    w.write_bytes(&[2; 2]).unwrap();
+    let (_, pixels) = decode(&w.finish().unwrap());
+    assert_eq!(pixels, [1, 1, 1, 1, 2, 2]);
 }
 
 #[test]

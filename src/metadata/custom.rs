@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use super::MetadataError;
-use super::text::fits;
+use super::text::fits_copy;
 
 /// Where a [`CustomChunk`] goes in the file.
 ///
@@ -79,7 +79,7 @@ impl CustomChunk {
         }
         Ok(CustomChunk {
             kind,
-            data: fits(kind, data.to_vec())?,
+            data: fits_copy(kind, data)?,
             placement,
         })
     }

@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::error::{Count, bytes};
+
 /// Why a metadata value or a set of them was refused.
 ///
 /// The value constructors ([`Text::new`](crate::Text::new),
@@ -89,10 +91,16 @@ pub enum MetadataError {
     },
     /// Two suggested palettes (sPLT) have the same name.
     DuplicatePaletteName,
-    /// The background colour (bKGD) does not fit the image.
+    /// The background colour (bKGD) does not fit the image: the wrong kind
+    /// for the colour type, or a value above `max`.
     InvalidBackground {
-        /// What the image's colour type and bit depth need.
+        /// The background given.
+        given: crate::Background,
+        /// The kind of value the image's colour type needs.
         expected: &'static str,
+        /// The largest value allowed: the last palette index, or
+        /// 2^depth − 1 for a grey level or colour sample.
+        max: u16,
     },
     /// The significant bits (sBIT) do not fit the image.
     InvalidSignificantBits {
@@ -126,14 +134,29 @@ impl fmt::Display for Kind<'_> {
     }
 }
 
+/// A background colour as given, for messages.
+struct Given(crate::Background);
+
+impl fmt::Display for Given {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            crate::Background::Gray(g) => write!(f, "grey level {g}"),
+            crate::Background::Rgb([r, g, b]) => write!(f, "red {r}, green {g}, blue {b}"),
+            crate::Background::PaletteIndex(i) => write!(f, "palette index {i}"),
+        }
+    }
+}
+
 impl fmt::Display for MetadataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use MetadataError::*;
         match self {
             EmptyKeyword => f.write_str("keyword is empty: expected 1 to 79 characters"),
-            KeywordTooLong { len } => {
-                write!(f, "keyword has {len} characters, expected 1 to 79")
-            }
+            KeywordTooLong { len } => write!(
+                f,
+                "keyword has {}, expected 1 to 79",
+                Count(*len, "character", "characters")
+            ),
             KeywordCharacter { ch } => write!(
                 f,
                 "keyword character {ch:?} is not allowed: expected printable Latin-1 (codes 32-126 and 161-255)"
@@ -156,8 +179,9 @@ impl fmt::Display for MetadataError {
             }
             ChunkTooLarge { kind, len } => write!(
                 f,
-                "{} chunk would have {len} bytes, more than PNG's 2147483647",
-                Kind(kind)
+                "{} chunk would have {}, more than PNG's 2147483647",
+                Kind(kind),
+                bytes(*len)
             ),
             InvalidChunkType { kind } => write!(
                 f,
@@ -172,25 +196,35 @@ impl fmt::Display for MetadataError {
             ReservedChunkType { kind, reason } => {
                 write!(f, "chunk type \"{}\" {reason}", Kind(kind))
             }
-            DuplicateChunk { kind } => {
-                write!(f, "a PNG file may have only one {} chunk", Kind(kind))
-            }
+            DuplicateChunk { kind } => write!(
+                f,
+                "{0} chunk given twice: a PNG file may have only one {0} chunk",
+                Kind(kind)
+            ),
             ConflictingChunks { kind, other } => write!(
                 f,
-                "a {} chunk cannot be used together with a {} chunk",
+                "{} chunk given with {} chunk: PNG allows only one of the two",
                 Kind(kind),
                 Kind(other)
             ),
             DuplicatePaletteName => f.write_str("two suggested palettes (sPLT) have the same name"),
-            InvalidBackground { expected } => {
-                write!(f, "background colour (bKGD) does not fit the image: expected {expected}")
-            }
+            InvalidBackground {
+                given,
+                expected,
+                max,
+            } => write!(
+                f,
+                "background colour (bKGD) {} does not fit the image: expected {expected} of 0 to {max}",
+                Given(*given)
+            ),
             InvalidSignificantBits { len, expected, max } => write!(
                 f,
-                "significant bits (sBIT) do not fit the image: got {len} values, expected {expected} values of 1 to {max}"
+                "significant bits (sBIT) do not fit the image: {} given, expected {} of 1 to {max}",
+                Count(*len, "value", "values"),
+                Count(*expected, "value", "values")
             ),
             Misplaced { kind, rule } => write!(f, "{} chunk is misplaced: {rule}", Kind(kind)),
-            OutOfMemory { bytes } => write!(f, "could not allocate {bytes} bytes"),
+            OutOfMemory { bytes: n } => write!(f, "could not allocate {}", bytes(*n)),
         }
     }
 }

@@ -292,25 +292,35 @@ pub(crate) fn check(items: &[Metadata], header: Header) -> Result<(), MetadataEr
 }
 
 fn check_background(b: Background, h: Header) -> Result<(), MetadataError> {
-    let max = u16::MAX >> (16 - h.depth.bits());
-    let (ok, expected) = match h.color {
-        ColorType::Indexed => (
-            matches!(b, Background::PaletteIndex(i) if (i as usize) < h.palette.unwrap_or(0)),
-            "a palette index less than the palette's length",
-        ),
+    let sample_max = u16::MAX >> (16 - h.depth.bits());
+    let (ok, expected, max) = match h.color {
+        ColorType::Indexed => {
+            let entries = h.palette.unwrap_or(0);
+            (
+                matches!(b, Background::PaletteIndex(i) if (i as usize) < entries),
+                "a palette index",
+                entries.saturating_sub(1) as u16,
+            )
+        }
         ColorType::Grayscale | ColorType::GrayscaleAlpha => (
-            matches!(b, Background::Gray(g) if g <= max),
-            "a grey level within the bit depth",
+            matches!(b, Background::Gray(g) if g <= sample_max),
+            "a grey level",
+            sample_max,
         ),
         ColorType::Rgb | ColorType::Rgba => (
-            matches!(b, Background::Rgb(rgb) if rgb.iter().all(|&s| s <= max)),
-            "red, green and blue within the bit depth",
+            matches!(b, Background::Rgb(rgb) if rgb.iter().all(|&s| s <= sample_max)),
+            "red, green and blue samples",
+            sample_max,
         ),
     };
     if ok {
         Ok(())
     } else {
-        Err(MetadataError::InvalidBackground { expected })
+        Err(MetadataError::InvalidBackground {
+            given: b,
+            expected,
+            max,
+        })
     }
 }
 

@@ -86,13 +86,22 @@ pub(crate) fn compress(data: &[u8]) -> Result<Vec<u8>, MetadataError> {
 
 /// Refuses chunk data longer than PNG allows.
 pub(crate) fn fits(kind: [u8; 4], data: Vec<u8>) -> Result<Vec<u8>, MetadataError> {
-    if data.len() > MAX_CHUNK_LEN as usize {
-        return Err(MetadataError::ChunkTooLarge {
-            kind,
-            len: data.len(),
-        });
-    }
+    fits_len(kind, data.len())?;
     Ok(data)
+}
+
+/// A copy of `data` as a chunk's data, refused before it is copied when it
+/// is longer than PNG allows.
+pub(crate) fn fits_copy(kind: [u8; 4], data: &[u8]) -> Result<Vec<u8>, MetadataError> {
+    fits_len(kind, data.len())?;
+    Ok(data.to_vec())
+}
+
+fn fits_len(kind: [u8; 4], len: usize) -> Result<(), MetadataError> {
+    if len > MAX_CHUNK_LEN as usize {
+        return Err(MetadataError::ChunkTooLarge { kind, len });
+    }
+    Ok(())
 }
 
 /// A text chunk: a keyword ("Title", "Author", "Description", "Software",

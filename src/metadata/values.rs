@@ -6,7 +6,7 @@
 use alloc::vec::Vec;
 
 use super::MetadataError;
-use super::text::{compress, fits, keyword};
+use super::text::{compress, fits, fits_copy, keyword};
 use crate::color::BitDepth;
 
 /// PNG four-byte unsigned integers stop at 2^31 − 1 (PNG §7.1).
@@ -427,7 +427,7 @@ impl Exif {
             return Err(MetadataError::InvalidExif);
         }
         Ok(Exif {
-            data: fits(*b"eXIf", exif.to_vec())?,
+            data: fits_copy(*b"eXIf", exif)?,
         })
     }
 }
