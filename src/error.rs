@@ -7,8 +7,8 @@ use crate::color::{BitDepth, ColorType};
 /// Why encoding stopped. `E` is the sink's own error type.
 ///
 /// Every error is reported before anything invalid reaches the sink. Errors
-/// about the caller's input (a row of the wrong length, bytes past the end
-/// of the image, …) leave the writer
+/// about the caller's input (a row of the wrong length, a palette index
+/// beyond the palette, bytes past the end of the image, …) leave the writer
 /// as it was, so a corrected call may follow; a sink error stops it for good
 /// ([`Error::Poisoned`]). See [`StreamingWriter`](crate::StreamingWriter).
 #[derive(Debug)]
@@ -101,6 +101,19 @@ pub enum Error<E> {
         color: ColorType,
         /// The image's bit depth.
         depth: BitDepth,
+    },
+    /// A pixel of an indexed image refers to a palette entry that does not
+    /// exist (PNG §11.2.3 makes that an error). Never reported for a palette
+    /// of all 2^depth entries, where every index is valid.
+    PaletteIndex {
+        /// Zero-based index of the row.
+        row: u32,
+        /// Zero-based index of the first such pixel in the row.
+        x: u32,
+        /// Its palette index.
+        index: u8,
+        /// Entries in the palette.
+        palette_len: usize,
     },
     /// A row was given after the last one.
     TooManyRows {
@@ -323,6 +336,22 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     BitDepth::Eight => write!(f, "[u8; {}] pixels", color.channels()),
                     BitDepth::Sixteen => f.write_str("u16 samples (write_row_u16)"),
                     _ => f.write_str("packed rows (write_row or write_bytes)"),
+                }
+            }
+            PaletteIndex {
+                row,
+                x,
+                index,
+                palette_len,
+            } => {
+                write!(
+                    f,
+                    "pixel {x} of row {row} has palette index {index}, but the palette has only {}: expected ",
+                    Count(*palette_len, "entry", "entries")
+                )?;
+                match palette_len {
+                    0 | 1 => f.write_str("index 0"),
+                    n => write!(f, "0 to {}", n - 1),
                 }
             }
             TooManyRows { height } => match height {

@@ -7,9 +7,10 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-// The data flow, in order: a row is filtered (`filter`), compressed
-// (`deflate`, framed by `zlib`), cut into IDAT chunks (`chunk`, with `crc32`)
-// and handed to the sink (`sink`); `writer` drives it all.
+// The data flow, in order: a row is checked (`index`, indexed images only),
+// filtered (`filter`), compressed (`deflate`, framed by `zlib`), cut into
+// IDAT chunks (`chunk`, with `crc32`) and handed to the sink (`sink`);
+// `writer` drives it all.
 #[cfg(feature = "__fuzz")] // internal hooks for fuzz/, not a stable API
 #[path = "fuzz_api.rs"]
 pub mod __fuzz;
@@ -20,6 +21,7 @@ mod crc32;
 mod deflate;
 mod error;
 mod filter;
+mod index;
 mod metadata;
 mod sink;
 mod writer;

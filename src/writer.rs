@@ -10,6 +10,7 @@ use crate::color::{BitDepth, ColorType, Geometry, MAX_DIMENSION};
 use crate::deflate::Compression;
 use crate::error::Error;
 use crate::filter::{self, Filter};
+use crate::index::IndexCheck;
 use crate::sink::Sink;
 use crate::zlib::ZlibEncoder;
 
@@ -262,8 +263,10 @@ impl Options {
 /// of the wrong length ([`Error::WrongRowLength`]), a row after the last
 /// one ([`Error::TooManyRows`]) or while a [`write_bytes`](Self::write_bytes)
 /// row is unfinished ([`Error::IncompleteRow`]), a pixel helper that does not
-/// fit the format ([`Error::WrongPixelFormat`]) or bytes past the end of the
-/// image ([`Error::TooManyBytes`]). None of the call's data reaches the sink, the
+/// fit the format ([`Error::WrongPixelFormat`]), a palette index beyond the
+/// palette ([`Error::PaletteIndex`]; `write_bytes` checks all of its piece
+/// before it uses any of it) or bytes past the end of the image
+/// ([`Error::TooManyBytes`]). None of the call's data reaches the sink, the
 /// writer stays as it was, and the caller may go on with a corrected call.
 /// The same holds for [`Error::OutOfMemory`] from the buffer `write_bytes`
 /// assembles rows in.
@@ -274,10 +277,11 @@ impl Options {
 /// so whatever it returns ends it.
 ///
 /// ```
-/// use pngstream::{ColorType, Error, StreamingWriter};
-/// let mut w = StreamingWriter::new(Vec::new(), 2, 1, ColorType::Grayscale)?;
-/// // 3 bytes for a 2-byte row: refused, and nothing changed.
-/// assert!(matches!(w.write_row(&[0, 1, 2]), Err(Error::WrongRowLength { len: 3, .. })));
+/// use pngstream::{ColorType, Error, Options, StreamingWriter};
+/// let options = Options::new(2, 1, ColorType::Indexed).palette(&[0, 0, 0, 255, 255, 255]);
+/// let mut w = StreamingWriter::with_options(Vec::new(), &options)?;
+/// // Index 2 with a 2-entry palette: refused, and nothing changed.
+/// assert!(matches!(w.write_row(&[0, 2]), Err(Error::PaletteIndex { x: 1, index: 2, .. })));
 /// w.write_row(&[0, 1])?; // the corrected row is taken
 /// let png = w.finish()?;
 /// # let _ = png;
@@ -305,6 +309,8 @@ pub struct StreamingWriter<S: Sink> {
     /// Room for trial filters when choosing by entropy.
     scratch: Vec<u8>,
     rows: u32,
+    /// The palette index check (indexed images with a short palette).
+    indexes: Option<IndexCheck>,
     /// Set by a sink error: the output may end inside a chunk.
     poisoned: bool,
     /// Chunks owed after the image data.
@@ -390,6 +396,10 @@ impl<S: Sink> StreamingWriter<S> {
             idat_size,
             zlib,
             rows: 0,
+            indexes: match (geo.color, &options.palette) {
+                (ColorType::Indexed, Some(p)) => IndexCheck::new(geo.width, geo.depth, p.len() / 3),
+                _ => None,
+            },
             poisoned: false,
             trailer: crate::metadata::Trailer::new(&options.metadata),
             sink,
@@ -464,9 +474,26 @@ impl<S: Sink> StreamingWriter<S> {
         Ok(())
     }
 
+    /// Checks the palette indexes in `bytes`, bytes `start..` of row `y`.
+    fn check_indexes(&self, bytes: &[u8], start: usize, y: u32) -> Result<(), Error<S::Error>> {
+        match self.indexes {
+            Some(check) => match check.first_bad(bytes, start) {
+                None => Ok(()),
+                Some((x, index)) => Err(Error::PaletteIndex {
+                    row: y,
+                    x,
+                    index,
+                    palette_len: check.palette_len(),
+                }),
+            },
+            None => Ok(()),
+        }
+    }
+
     /// Writes one row: exactly [`row_bytes`](Self::row_bytes) bytes in PNG
     /// order (16-bit samples big-endian, sub-byte pixels packed from the most
-    /// significant bit, unused low bits of the last byte ignored).
+    /// significant bit, unused low bits of the last byte ignored). In an
+    /// indexed image every index must be below the palette's length.
     pub fn write_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
         self.check_row_start()?;
         if row.len() != self.geo.row_bytes {
@@ -476,6 +503,7 @@ impl<S: Sink> StreamingWriter<S> {
                 expected: self.geo.row_bytes,
             });
         }
+        self.check_indexes(row, 0, self.rows)?;
         self.encode_row(row)
     }
 
@@ -534,8 +562,10 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// Writes image bytes in pieces of any size, as if the packed rows were
     /// concatenated: a piece may end inside a row and the next one continue
-    /// it. Bytes beyond the last row ([`Error::TooManyBytes`]) are refused
-    /// before any byte of the piece is used.
+    /// it. Bytes beyond the last row ([`Error::TooManyBytes`]) and, in an
+    /// indexed image, a palette index beyond the palette anywhere in the
+    /// piece ([`Error::PaletteIndex`]) are refused before any byte of the
+    /// piece is used.
     pub fn write_bytes(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
         if self.poisoned {
             return Err(Error::Poisoned);
@@ -547,6 +577,9 @@ impl<S: Sink> StreamingWriter<S> {
                 given: data.len(),
                 remaining,
             });
+        }
+        if self.indexes.is_some() {
+            self.check_pieces(data)?;
         }
         while !data.is_empty() {
             if self.cur_len == 0 && data.len() >= n {
@@ -568,6 +601,21 @@ impl<S: Sink> StreamingWriter<S> {
             };
             self.cur = cur;
             r?;
+        }
+        Ok(())
+    }
+
+    /// Checks the palette indexes in `data`, row by row from where the
+    /// current row stands (rows are byte-aligned, so a partial row's bytes
+    /// are checked as they come).
+    fn check_pieces(&self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
+        let n = self.geo.row_bytes;
+        let (mut y, mut start) = (self.rows, self.cur_len);
+        while !data.is_empty() {
+            let k = (n - start).min(data.len());
+            self.check_indexes(&data[..k], start, y)?;
+            data = &data[k..];
+            (y, start) = (y + 1, 0);
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Every error the writer reports: the exact variant and its fields, the
 //! `Display` text (and its grammar, for every variant), `source()`, which
 //! errors poison the writer (sink errors) and which leave it usable (the
-//! caller's mistakes), failing sinks at every byte position, and file sinks.
+//! caller's mistakes), palette indexes beyond the palette at every depth,
+//! failing sinks at every byte position, and file sinks.
 
 mod common;
 
@@ -997,6 +998,205 @@ fn every_call_after_a_sink_error_is_poisoned() {
     );
 }
 
+// ---------------------------------------------------------------- palette
+
+/// An indexed image's pixels, pixel by pixel: index of pixel `x` in `row`.
+fn index_at(row: &[u8], x: u32, bits: u32) -> u8 {
+    let at = (x * bits) as usize;
+    (row[at / 8] >> (8 - bits as usize - at % 8)) & ((1u16 << bits) - 1) as u8
+}
+
+fn set_index(row: &mut [u8], x: u32, bits: u32, index: u8) {
+    let at = (x * bits) as usize;
+    let shift = 8 - bits as usize - at % 8;
+    let mask = (((1u16 << bits) - 1) as u8) << shift;
+    row[at / 8] = (row[at / 8] & !mask) | (index << shift);
+}
+
+/// The first pixel whose index is not below `len`, the obvious way.
+fn first_bad(row: &[u8], width: u32, bits: u32, len: usize) -> Option<(u32, u8)> {
+    (0..width)
+        .map(|x| (x, index_at(row, x, bits)))
+        .find(|&(_, i)| i as usize >= len)
+}
+
+/// Rows of valid indexes with random padding bits, for a palette of `len`.
+fn valid_rows(rng: &mut Rng, width: u32, height: u32, bits: u32, len: usize) -> Vec<Vec<u8>> {
+    let n = (width * bits).div_ceil(8) as usize;
+    (0..height)
+        .map(|_| {
+            let mut row = rng.bytes(n);
+            for x in 0..width {
+                set_index(&mut row, x, bits, rng.below(len) as u8);
+            }
+            row
+        })
+        .collect()
+}
+
+#[test]
+fn palette_index_beyond_the_palette_is_refused_at_every_depth() {
+    let mut rng = Rng::new(18);
+    for bits in [1u32, 2, 4, 8] {
+        let depth = BitDepth::from_bits(bits as u8).unwrap();
+        let lens: Vec<usize> = match bits {
+            8 => vec![1, 2, 4, 100, 200, 255],
+            _ => (1..1usize << bits).collect(),
+        };
+        for len in lens {
+            for width in [1u32, 3, 8, 9, 17, 40, 100] {
+                let o = Options::new(width, 3, ColorType::Indexed)
+                    .bit_depth(depth)
+                    .palette(&vec![9u8; 3 * len]);
+                let rows = valid_rows(&mut rng, width, 3, bits, len);
+                let (mut w, sink) = writer(&o);
+                w.write_row(&rows[0]).unwrap();
+                // Row 1 with one bad index at a random place, padding random.
+                let x = rng.below(width as usize) as u32;
+                let index = (len + rng.below((1usize << bits) - len)) as u8;
+                let mut bad = rows[1].clone();
+                set_index(&mut bad, x, bits, index);
+                assert_eq!(first_bad(&bad, width, bits, len), Some((x, index)));
+                let before = sink.len();
+                let e = w.write_row(&bad).unwrap_err();
+                let case = format!("{bits} bits, {len} entries, width {width}, x {x}");
+                match e {
+                    Error::PaletteIndex {
+                        row: 1,
+                        x: ex,
+                        index: ei,
+                        palette_len,
+                    } if ex == x && ei == index && palette_len == len => {}
+                    other => panic!("{case}: {other:?}"),
+                }
+                assert_eq!(sink.len(), before, "{case}: bytes written");
+                assert_eq!(w.rows_written(), 1, "{case}");
+                // Not poisoned: the right row is taken.
+                w.write_row(&rows[1]).unwrap();
+                // Through write_bytes, in two pieces cut anywhere: the piece
+                // holding the bad index is refused whole.
+                let cut = rng.below(bad.len() + 1);
+                let mut bad = rows[2].clone();
+                set_index(&mut bad, x, bits, index);
+                let bad_byte = (x * bits / 8) as usize;
+                if bad_byte < cut {
+                    let e = w.write_bytes(&bad[..cut]).unwrap_err();
+                    assert!(
+                        matches!(e, Error::PaletteIndex { row: 2, x: ex, .. } if ex == x),
+                        "{case} cut {cut}: {e:?}"
+                    );
+                    w.write_bytes(&rows[2][..cut]).unwrap();
+                    w.write_bytes(&rows[2][cut..]).unwrap();
+                } else {
+                    w.write_bytes(&bad[..cut]).unwrap();
+                    let e = w.write_bytes(&bad[cut..]).unwrap_err();
+                    assert!(
+                        matches!(e, Error::PaletteIndex { row: 2, x: ex, .. } if ex == x),
+                        "{case} cut {cut}: {e:?}"
+                    );
+                    w.write_bytes(&rows[2][cut..]).unwrap();
+                }
+                assert_eq!(sink.len(), before, "{case}: bytes written");
+                let png = w.finish().unwrap().bytes();
+                let d = decode_png(&png).unwrap();
+                let n = rows[0].len();
+                for (y, row) in rows.iter().enumerate() {
+                    for x in 0..width {
+                        assert_eq!(
+                            index_at(&d.data[y * n..], x, bits),
+                            index_at(row, x, bits),
+                            "{case}: pixel {x} of row {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Padding bits (the unused low bits of a row's last byte) are not indexes:
+/// all ones there pass even with a 1-entry palette.
+#[test]
+fn padding_bits_are_not_palette_indexes() {
+    for (bits, width) in [
+        (1u32, 1u32),
+        (1, 7),
+        (1, 9),
+        (2, 1),
+        (2, 3),
+        (2, 5),
+        (4, 1),
+        (4, 3),
+    ] {
+        let depth = BitDepth::from_bits(bits as u8).unwrap();
+        let o = Options::new(width, 2, ColorType::Indexed)
+            .bit_depth(depth)
+            .palette(&[1, 2, 3]);
+        let n = (width * bits).div_ceil(8) as usize;
+        let used = (width * bits) % 8;
+        assert_ne!(used, 0);
+        let mut row = vec![0u8; n];
+        row[n - 1] = 0xFF >> used;
+        let mut w = StreamingWriter::with_options(Vec::new(), &o).unwrap();
+        w.write_row(&row).unwrap();
+        w.write_bytes(&row).unwrap();
+        let png = w.finish().unwrap();
+        let d = decode_png(&png).unwrap();
+        for y in 0..2 {
+            for x in 0..width {
+                assert_eq!(index_at(&d.data[y * n..], x, bits), 0);
+            }
+        }
+        // The first padding bit moved into the last pixel is refused.
+        let mut w = StreamingWriter::with_options(Vec::new(), &o).unwrap();
+        row[n - 1] |= 1 << (8 - used);
+        let e = w.write_row(&row).unwrap_err();
+        assert!(
+            matches!(e, Error::PaletteIndex { row: 0, x, palette_len: 1, .. } if x == width - 1),
+            "{bits} bits, width {width}: {e:?}"
+        );
+    }
+}
+
+/// A full palette (2^depth entries) makes every index valid, and `encode`
+/// checks like the writer, naming the row.
+#[test]
+fn palette_index_full_palettes_and_encode() {
+    for bits in [1u32, 2, 4, 8] {
+        let depth = BitDepth::from_bits(bits as u8).unwrap();
+        let o = Options::new(16, 2, ColorType::Indexed)
+            .bit_depth(depth)
+            .palette(&vec![3u8; 3 << bits]);
+        let img = vec![0xFF; 2 * (16 * bits as usize).div_ceil(8)];
+        encode(&o, &img).unwrap();
+        let o = o.palette(&vec![3u8; 3 * ((1 << bits) - 1)]);
+        let mut img2 = vec![0u8; img.len()];
+        let n = img.len() / 2;
+        img2[n + n / 2] = 0xFF;
+        let e = encode(&o, &img2).unwrap_err();
+        let x = (n / 2) as u32 * 8 / bits;
+        assert!(
+            matches!(e, Error::PaletteIndex { row: 1, x: ex, index, palette_len } if ex == x && index as u32 == (1 << bits) - 1 && palette_len == (1 << bits) - 1),
+            "{bits} bits: {e:?}"
+        );
+    }
+    // The two examples.
+    let o = Options::new(2, 1, ColorType::Indexed).palette(&[0; 12]);
+    let e = encode(&o, &[3, 200]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pixel 1 of row 0 has palette index 200, but the palette has only 4 entries: expected 0 to 3"
+    );
+    let o = Options::new(8, 1, ColorType::Indexed)
+        .bit_depth(BitDepth::One)
+        .palette(&[0; 3]);
+    let e = encode(&o, &[0b0010_0000]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pixel 2 of row 0 has palette index 1, but the palette has only 1 entry: expected index 0"
+    );
+}
+
 // ---------------------------------------------------------------- encode
 
 /// `encode` checks the image's length before it allocates: a one-byte image
@@ -1092,6 +1292,12 @@ fn every_message_reads_right() {
             expected: n + 1,
         });
         add(Error::OutOfMemory { bytes: n });
+        add(Error::PaletteIndex {
+            row: n32,
+            x: n32,
+            index: 255,
+            palette_len: n.clamp(1, 255),
+        });
         add(Error::Metadata(M::KeywordTooLong { len: n }));
         add(Error::Metadata(M::ChunkTooLarge {
             kind: *b"tEXt",
