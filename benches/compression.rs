@@ -74,7 +74,7 @@ fn main() {
                 let (out, t) = timed(reps, || {
                     pngstream::encode(&w.options().compression(level), &w.data).unwrap()
                 });
-                common::verify(w, &out, level.name());
+                common::verify(w, &out, &level.to_string());
                 ours[i].bytes += out.len() as u64;
                 ours[i].time += t;
                 let (out, t) = timed(reps, || common::png_encode(w, PNG_LEVELS[i].0));
@@ -96,7 +96,7 @@ fn main() {
         );
         for i in 0..5 {
             for (name, t) in [
-                (format!("pngstream {}", Compression::ALL[i].name()), ours[i]),
+                (format!("pngstream {}", Compression::ALL[i]), ours[i]),
                 (format!("png {}", PNG_LEVELS[i].1), theirs[i]),
             ] {
                 let s = t.time.as_secs_f64();
@@ -117,7 +117,7 @@ fn main() {
         for i in 0..5 {
             println!(
                 "{:<22} {:>12.3} {:>12.2}",
-                format!("{} / {}", Compression::ALL[i].name(), PNG_LEVELS[i].1),
+                format!("{} / {}", Compression::ALL[i], PNG_LEVELS[i].1),
                 ours[i].bytes as f64 / theirs[i].bytes as f64,
                 theirs[i].time.as_secs_f64() / ours[i].time.as_secs_f64()
             );

@@ -4,7 +4,7 @@
 //! encodes of the 4000 × 4000 gradient and of noise at every level vs the
 //! `png` crate's `StreamWriter` at the matching level.
 //!
-//! `cargo bench --bench throughput --features __fuzz` (the feature exposes
+//! `cargo bench --bench throughput --features __internal` (the feature exposes
 //! the checksums to the benchmark). `BENCH_REPS` sets repetitions (best counts).
 
 mod common;
@@ -98,7 +98,7 @@ fn main() {
     println!("== checksums, 64 KiB buffers");
     let ours = best_of(reps, || {
         (0..inner).fold(0u32, |acc, _| {
-            acc ^ pngstream::__fuzz::crc32(black_box(&buf))
+            acc ^ pngstream::internal::crc32(black_box(&buf))
         })
     });
     let fast = best_of(reps, || {
@@ -122,7 +122,7 @@ fn main() {
     );
     let ours = best_of(reps, || {
         (0..inner).fold(0u32, |acc, _| {
-            acc ^ pngstream::__fuzz::adler32(black_box(&buf))
+            acc ^ pngstream::internal::adler32(black_box(&buf))
         })
     });
     let a2 = best_of(reps, || {
@@ -189,7 +189,7 @@ fn main() {
             let ours = best_of(r, || size.0 = ours_streaming(w, ours_l, None));
             let peer = best_of(r, || size.1 = png_streaming(w, png_l, None));
             row(
-                &format!("pngstream {} ({} B)", ours_l.name(), size.0),
+                &format!("pngstream {} ({} B)", ours_l, size.0),
                 w.data.len(),
                 ours,
                 &format!("png {png_name} ({} B)", size.1),
@@ -218,8 +218,8 @@ fn main() {
     let least = best_of(reps, || {
         out.clear();
         let (mut crc, mut adler) = (
-            pngstream::__fuzz::Crc32::new(),
-            pngstream::__fuzz::Adler32::new(),
+            pngstream::internal::Crc32::new(),
+            pngstream::internal::Adler32::new(),
         );
         for r in gradient.data.chunks_exact(gradient.width as usize * 3) {
             adler.update(r);

@@ -24,9 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let height: u32 = args.get(1).map_or(Ok(4000), |s| s.parse())?;
     let path = args.get(2).map_or("gradient.png", String::as_str);
     let level_name = args.get(3).map_or("default", String::as_str);
-    let level = Compression::from_name(level_name).ok_or_else(|| {
-        format!("unknown level {level_name:?}: use stored, fastest, fast, default or best")
-    })?;
+    let level: Compression = level_name.parse()?;
 
     let start = Instant::now();
     let options = Options::new(width, height, ColorType::Rgb).compression(level);

@@ -53,8 +53,8 @@ impl Filter {
         Filter::Paeth,
     ];
 
-    /// Every filter choice, for tests and benchmarks.
-    pub const ALL: [Filter; 7] = [
+    /// Every filter choice.
+    pub const ALL: &'static [Filter] = &[
         Filter::None,
         Filter::Sub,
         Filter::Up,
@@ -64,6 +64,16 @@ impl Filter {
         Filter::Entropy,
     ];
 
+    /// The names [`Display`](core::fmt::Display) writes and
+    /// [`FromStr`](core::str::FromStr) reads, in the order of [`Filter::ALL`].
+    const NAMES: &'static [&'static str] = &[
+        "none", "sub", "up", "average", "paeth", "adaptive", "entropy",
+    ];
+
+    fn name(self) -> &'static str {
+        Filter::NAMES[Filter::ALL.iter().position(|&f| f == self).unwrap_or(0)]
+    }
+
     fn type_byte(self) -> u8 {
         match self {
             Filter::None | Filter::Adaptive | Filter::Entropy => 0,
@@ -72,6 +82,29 @@ impl Filter {
             Filter::Average => 3,
             Filter::Paeth => 4,
         }
+    }
+}
+
+impl core::fmt::Display for Filter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::str::FromStr for Filter {
+    type Err = crate::UnknownName;
+
+    /// Reads a filter's name: `none`, `sub`, `up`, `average`, `paeth`,
+    /// `adaptive` or `entropy`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Filter::NAMES
+            .iter()
+            .position(|&n| n == s)
+            .map(|i| Filter::ALL[i])
+            .ok_or(crate::UnknownName {
+                kind: "filter",
+                accepted: Filter::NAMES,
+            })
     }
 }
 

@@ -11,9 +11,6 @@ extern crate std;
 // filtered (`filter`), compressed (`deflate`, framed by `zlib`), cut into
 // IDAT chunks (`chunk`, with `crc32`) and handed to the sink (`sink`);
 // `writer` drives it all.
-#[cfg(feature = "__fuzz")] // internal hooks for fuzz/, not a stable API
-#[path = "fuzz_api.rs"]
-pub mod __fuzz;
 mod adler32;
 mod chunk;
 mod color;
@@ -22,6 +19,11 @@ mod deflate;
 mod error;
 mod filter;
 mod index;
+/// Internal hooks for `fuzz/` and `benches/`, not a stable API.
+#[cfg(feature = "__internal")]
+#[doc(hidden)]
+pub mod internal;
+mod level;
 mod metadata;
 mod sink;
 mod writer;
@@ -29,9 +31,9 @@ mod zlib;
 
 pub use chunk::{DEFAULT_IDAT_SIZE, STORED_IDAT_SIZE};
 pub use color::{BitDepth, ColorType, MAX_DIMENSION};
-pub use deflate::Compression;
 pub use error::Error;
 pub use filter::Filter;
+pub use level::{Compression, UnknownName};
 pub use metadata::{
     Background, Chromaticities, Cicp, ContentLightLevel, CustomChunk, Exif, Gamma, IccProfile,
     MasteringDisplay, Metadata, MetadataError, PaletteEntry, PixelDensity, Placement,

@@ -5,12 +5,12 @@
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
-use crate::chunk::{self, DEFAULT_IDAT_SIZE, MAX_CHUNK_LEN, STORED_IDAT_SIZE};
+use crate::chunk::{self, MAX_CHUNK_LEN};
 use crate::color::{BitDepth, ColorType, Geometry, MAX_DIMENSION};
-use crate::deflate::Compression;
 use crate::error::Error;
 use crate::filter::{self, Filter};
 use crate::index::IndexCheck;
+use crate::level::{Compression, Engine};
 use crate::sink::Sink;
 use crate::zlib::ZlibEncoder;
 
@@ -104,7 +104,7 @@ impl Options {
     }
 
     /// Sets the largest IDAT chunk payload, 1 to 2^31 − 1 bytes (default
-    /// [`DEFAULT_IDAT_SIZE`], or [`STORED_IDAT_SIZE`] with
+    /// [`DEFAULT_IDAT_SIZE`](crate::DEFAULT_IDAT_SIZE), or [`STORED_IDAT_SIZE`](crate::STORED_IDAT_SIZE) with
     /// [`Compression::Stored`]). The writer holds up to one chunk of
     /// compressed data in memory, so this bounds part of its memory.
     pub fn idat_chunk_size(mut self, bytes: u32) -> Options {
@@ -126,24 +126,13 @@ impl Options {
     /// The filter used: the one set, or the default described at [`Options::filter`].
     pub fn effective_filter(&self) -> Filter {
         let raw_bytes_better = self.color == ColorType::Indexed || self.depth < BitDepth::Eight;
-        self.filter.unwrap_or(match self.compression {
-            Compression::Stored => Filter::None,
-            Compression::Fastest => Filter::Up,
-            Compression::Fast => Filter::Adaptive,
-            _ if raw_bytes_better => Filter::None,
-            Compression::Default => Filter::Adaptive,
-            _ => Filter::Entropy,
-        })
+        self.filter
+            .unwrap_or(self.compression.plan().default_filter(raw_bytes_better))
     }
 
     /// The IDAT chunk size used: the one set, or the level's default.
     pub fn effective_idat_chunk_size(&self) -> u32 {
-        self.idat_size
-            .unwrap_or(if self.compression == Compression::Stored {
-                STORED_IDAT_SIZE
-            } else {
-                DEFAULT_IDAT_SIZE
-            })
+        self.idat_size.unwrap_or(self.compression.plan().idat_size)
     }
 
     /// Bytes in one packed row of this image (without the filter byte).
@@ -357,7 +346,7 @@ impl<S: Sink> StreamingWriter<S> {
         // only a length beyond 64 bits (no real image) takes the other way.
         let total = (geo.height as u64).checked_mul(n as u64 + 1);
         let mut zlib = match total {
-            Some(total) if options.compression == Compression::Stored => {
+            Some(total) if options.compression.plan().engine == Engine::Stored => {
                 ZlibEncoder::stored_exact(total)
             }
             _ => {
@@ -378,11 +367,7 @@ impl<S: Sink> StreamingWriter<S> {
         zlib.output()
             .try_reserve_exact(out_room)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
-        let sparse = filter == Filter::Adaptive
-            && matches!(
-                options.compression,
-                Compression::Fastest | Compression::Fast
-            );
+        let sparse = filter == Filter::Adaptive && options.compression.plan().sparse_rating;
         let mut w = StreamingWriter {
             prev: zeroed(if needs_prev { n } else { 0 })?,
             next: zeroed(if sparse { n } else { 0 })?,
@@ -581,6 +566,11 @@ impl<S: Sink> StreamingWriter<S> {
         if self.indexes.is_some() {
             self.check_pieces(data)?;
         }
+        // A piece that leaves a row unfinished needs the assembly buffer:
+        // allocated now, so that running out of memory changes nothing.
+        if (self.cur_len + data.len()) % n != 0 {
+            self.ensure_cur()?;
+        }
         while !data.is_empty() {
             if self.cur_len == 0 && data.len() >= n {
                 let (row, rest) = data.split_at(n);
@@ -622,10 +612,16 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// Takes the row-assembly buffer, allocating it on first use.
     fn take_cur(&mut self) -> Result<Vec<u8>, Error<S::Error>> {
+        self.ensure_cur()?;
+        Ok(core::mem::take(&mut self.cur))
+    }
+
+    /// Allocates the row-assembly buffer if it is not there yet.
+    fn ensure_cur(&mut self) -> Result<(), Error<S::Error>> {
         if self.cur.is_empty() {
             self.cur = zeroed(self.geo.row_bytes)?;
         }
-        Ok(core::mem::take(&mut self.cur))
+        Ok(())
     }
 
     /// Filters and compresses one complete row, then passes on full chunks.
@@ -814,7 +810,7 @@ pub fn encode(options: &Options, image: &[u8]) -> Result<Vec<u8>, Error<Infallib
     // chunk: reserve that once rather than growing the output by doubling.
     // Compressed sizes are not known ahead.
     let mut out = Vec::new();
-    if options.compression == Compression::Stored {
+    if options.compression.plan().engine == Engine::Stored {
         let _ = out.try_reserve_exact(
             image
                 .len()

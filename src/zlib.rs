@@ -5,7 +5,8 @@ use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use crate::adler32::Adler32;
-use crate::deflate::{Compression, Deflater};
+use crate::deflate::Deflater;
+use crate::level::Compression;
 
 /// A streaming zlib compressor; output collects in [`ZlibEncoder::output`].
 pub(crate) struct ZlibEncoder {
@@ -17,7 +18,7 @@ pub(crate) struct ZlibEncoder {
 /// the check bits that make the pair a multiple of 31.
 pub(crate) fn header(level: Compression) -> [u8; 2] {
     let cmf = 0x78u8;
-    let flg = level.zlib_level() << 6;
+    let flg = level.plan().flevel << 6;
     let fcheck = 31 - ((cmf as u16 * 256 + flg as u16) % 31) as u8;
     [cmf, flg | (fcheck % 31)]
 }
@@ -76,7 +77,7 @@ mod tests {
 
     #[test]
     fn header_check_bits_are_valid() {
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             let [cmf, flg] = header(level);
             assert_eq!((cmf as u16 * 256 + flg as u16) % 31, 0, "{level:?}");
             assert_eq!(flg & 0x20, 0, "no preset dictionary");
@@ -88,7 +89,7 @@ mod tests {
         let data: Vec<u8> = (0..100_000u32)
             .map(|i| (i.wrapping_mul(i) >> 7) as u8)
             .collect();
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             let mut z = ZlibEncoder::new(level).unwrap();
             for piece in data.chunks(999) {
                 z.write(piece);

@@ -87,7 +87,7 @@ fn stored_fallback_bound_holds_at_every_level() {
     let n = (width as usize + 1) * height as usize;
     let bound = 2 + n + 5 * n.div_ceil(65_535) + 8 + 4;
     let mut over = Vec::new();
-    for level in Compression::ALL {
+    for &level in Compression::ALL {
         let opts = Options::new(width, height, ColorType::Grayscale)
             .filter(Filter::None)
             .compression(level);

@@ -101,8 +101,8 @@ fn encode_and_decode(width: u32, height: u32, level: Compression) -> Vec<u8> {
     let mut writer = StreamingWriter::with_options(Vec::new(), &options).unwrap();
     gradient::write_gradient(&mut writer).unwrap();
     let png = writer.finish().unwrap();
-    let decoded = common::decode_png(&png)
-        .unwrap_or_else(|e| panic!("{width}x{height} {}: {e}", level.name()));
+    let decoded =
+        common::decode_png(&png).unwrap_or_else(|e| panic!("{width}x{height} {}: {e}", level));
     assert_eq!((decoded.width, decoded.height), (width, height));
     assert_eq!((decoded.color_code, decoded.bits), (2, 8), "8-bit RGB");
     assert!(!decoded.interlaced);
@@ -134,9 +134,9 @@ fn check_sizes(sizes: &[(u32, u32)]) {
     let python = python_channels(sizes);
     for (i, &(width, height)) in sizes.iter().enumerate() {
         let p = python.as_ref().map(|c| &c[i]);
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             let data = encode_and_decode(width, height, level);
-            let what = format!("{width}x{height} {}", level.name());
+            let what = format!("{width}x{height} {}", level);
             check_pixels(&data, width, height, p, &what);
         }
     }

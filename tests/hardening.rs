@@ -312,7 +312,7 @@ fn idat_chunk_sizes_of_0_and_2_pow_31_are_refused() {
 fn idat_chunk_size_1_gives_a_valid_png_of_one_byte_chunks() {
     let (w, h) = (13u32, 7u32);
     let img: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
-    for level in Compression::ALL {
+    for &level in Compression::ALL {
         let opts = Options::new(w, h, ColorType::Rgb)
             .compression(level)
             .idat_chunk_size(1);

@@ -53,7 +53,7 @@ fn case(w: u32, h: u32, level: Compression) -> Case {
 #[test]
 fn the_reported_banded_image_round_trips_at_every_level() {
     let img = banded(1500, 600, 64);
-    for level in Compression::ALL {
+    for &level in Compression::ALL {
         let c = case(1500, 600, level);
         check_png(&encode_rows(&c, &img), &c, &img);
     }

@@ -144,8 +144,8 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
 
     let mut report = Vec::new();
     let mut failures = Vec::new();
-    for level in Compression::ALL {
-        let name = level.name();
+    for &level in Compression::ALL {
+        let name = level.to_string();
         let (short, _) = peak_for(64, 1000, level);
         let (tall, bytes) = peak_for(64, 100_000, level);
         report.push(format!(

@@ -68,7 +68,7 @@ fn generate(dir: &Path) -> Vec<Generated> {
     let mut k = 0usize;
     for fmt in all_formats() {
         for (w, h) in [(1u32, 1u32), (7, 3), (33, 17), (256, 9), (1001, 4)] {
-            for level in Compression::ALL {
+            for &level in Compression::ALL {
                 let filter = Filter::ALL[k % Filter::ALL.len()];
                 let idat = idat_sizes[k % idat_sizes.len()];
                 k += 1;
@@ -105,7 +105,7 @@ fn generate(dir: &Path) -> Vec<Generated> {
                     "{k:04}-{}-{}bit-{w}x{h}-{}-{filter:?}-idat{}.png",
                     fmt.color.code(),
                     fmt.depth.bits(),
-                    level.name(),
+                    level,
                     idat.map_or("default".to_string(), |n| n.to_string())
                 ));
                 std::fs::write(&path, &png).unwrap();

@@ -46,7 +46,7 @@ fn check_file(path: &Path) -> Result<usize, String> {
     assert_eq!(src.data.len(), n * src.height as usize);
 
     let mut encodes = 0;
-    for (i, level) in Compression::ALL.into_iter().enumerate() {
+    for (i, level) in Compression::ALL.iter().copied().enumerate() {
         let mut opts = Options::new(src.width, src.height, color)
             .bit_depth(depth)
             .compression(level);

@@ -138,7 +138,7 @@ fn sweep_rgba() {
 fn taller_images() {
     let mut rng = Rng::new(7);
     for fmt in all_formats() {
-        for filter in Filter::ALL {
+        for &filter in Filter::ALL {
             for (w, h) in [(1, 300), (3, 97), (13, 64), (67, 40)] {
                 let level = Compression::ALL[rng.below(Compression::ALL.len())];
                 let c = case(&mut rng, fmt, w, h, filter, level);
@@ -155,11 +155,11 @@ fn large_widths() {
     let mut rng = Rng::new(1000);
     for fmt in all_formats() {
         for w in [1000u32, 4099] {
-            for level in Compression::ALL {
+            for &level in Compression::ALL {
                 let c = case(&mut rng, fmt, w, 5, Filter::Adaptive, level);
                 roundtrip(&mut rng, &c);
             }
-            for filter in Filter::ALL {
+            for &filter in Filter::ALL {
                 let c = case(&mut rng, fmt, w, 4, filter, Compression::Fast);
                 roundtrip(&mut rng, &c);
             }
@@ -175,8 +175,8 @@ fn large_widths() {
 fn repeated_rows() {
     let mut rng = Rng::new(77);
     for fmt in all_formats() {
-        for &filter in &Filter::ALL {
-            for level in Compression::ALL {
+        for &filter in Filter::ALL {
+            for &level in Compression::ALL {
                 let c = case(&mut rng, fmt, 23, 9, filter, level);
                 let n = fmt.row_bytes(c.width);
                 let fresh = make_image(&mut rng, c.width, 3, fmt);
@@ -206,7 +206,7 @@ fn very_wide_images() {
         depth: BitDepth::Sixteen,
     };
     for fmt in [rgba8, rgb16] {
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             let c = case(&mut rng, fmt, 70000, 2, Filter::Adaptive, level);
             roundtrip(&mut rng, &c);
         }
@@ -223,8 +223,8 @@ fn very_wide_images() {
 fn one_by_one_every_format() {
     let mut rng = Rng::new(11);
     for fmt in all_formats() {
-        for filter in Filter::ALL {
-            for level in Compression::ALL {
+        for &filter in Filter::ALL {
+            for &level in Compression::ALL {
                 for _ in 0..3 {
                     let c = case(&mut rng, fmt, 1, 1, filter, level);
                     roundtrip(&mut rng, &c);
@@ -239,7 +239,7 @@ fn one_by_one_every_format() {
 fn default_filter_and_idat_sizes() {
     let mut rng = Rng::new(12);
     for fmt in all_formats() {
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             for idat in [1u32, 2, 7, 100, 4096] {
                 let w = rng.range(1, 80) as u32;
                 let h = rng.range(1, 20) as u32;
@@ -391,8 +391,8 @@ fn write_pixels_every_8_bit_format() {
             depth: BitDepth::Eight,
         };
         assert_eq!(color.channels() as usize, N);
-        for level in Compression::ALL {
-            for filter in Filter::ALL {
+        for &level in Compression::ALL {
+            for &filter in Filter::ALL {
                 let w = rng.range(1, 67) as u32;
                 let h = rng.range(1, 9) as u32;
                 let c = case(rng, fmt, w, h, filter, level);
@@ -427,8 +427,8 @@ fn write_row_u16_every_16_bit_format() {
         .into_iter()
         .filter(|f| f.depth == BitDepth::Sixteen)
     {
-        for level in Compression::ALL {
-            for filter in Filter::ALL {
+        for &level in Compression::ALL {
+            for &filter in Filter::ALL {
                 let w = rng.range(1, 67) as u32;
                 let h = rng.range(1, 9) as u32;
                 let c = case(&mut rng, fmt, w, h, filter, level);
@@ -465,7 +465,7 @@ fn write_row_u16_every_16_bit_format() {
 fn encode_function_every_format() {
     let mut rng = Rng::new(17);
     for fmt in all_formats() {
-        for level in Compression::ALL {
+        for &level in Compression::ALL {
             for (w, h) in [(1, 1), (5, 3), (33, 17)] {
                 let filter = Filter::ALL[rng.below(Filter::ALL.len())];
                 let c = case(&mut rng, fmt, w, h, filter, level);
@@ -663,7 +663,7 @@ fn literal_heavy_images_at_the_fast_levels() {
             }
         }
         for level in [Compression::Fastest, Compression::Fast] {
-            for filter in Filter::ALL {
+            for &filter in Filter::ALL {
                 let opts = Options::new(w, h, ColorType::Rgb)
                     .compression(level)
                     .filter(filter);

@@ -292,8 +292,8 @@ fn bench_corpus_round_trips_at_every_level_and_filter() {
             color,
             depth: BitDepth::from_bits(src.bits).unwrap(),
         };
-        for level in Compression::ALL {
-            for filter in Filter::ALL {
+        for &level in Compression::ALL {
+            for &filter in Filter::ALL {
                 let case = Case {
                     width: src.width,
                     height: src.height,

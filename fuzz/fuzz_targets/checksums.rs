@@ -5,7 +5,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pngstream::__fuzz::{Adler32, Crc32, adler32, crc32};
+use pngstream::internal::{Adler32, Crc32, adler32, crc32};
 
 /// Longest data, a few Adler-32 blocks and CRC-32 slices past every boundary.
 const MAX_LEN: usize = 64 * 1024;

@@ -17,7 +17,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
-use pngstream::__fuzz::RawDeflate;
+use pngstream::internal::RawDeflate;
 use pngstream::Compression;
 
 /// The whole input is capped so that one run stays well under a second; it
@@ -190,7 +190,7 @@ fn check_size(level: Compression, n: usize, out: usize) {
 
 fuzz_target!(|input: Input| {
     let data = build(&input.segments);
-    for (bit, level) in Compression::ALL.into_iter().enumerate() {
+    for (bit, level) in Compression::ALL.iter().copied().enumerate() {
         if input.levels != 0 && input.levels & (1 << bit) == 0 {
             continue;
         }

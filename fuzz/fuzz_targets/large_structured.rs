@@ -8,7 +8,7 @@
 //!
 //! Every 256 runs the harness prints how often each of those paths has run
 //! so far (`paths: slide=… leave_lazy_after_slide=…`), from counters the
-//! compressor keeps under the `__fuzz` feature.
+//! compressor keeps under the `__internal` feature.
 
 #![no_main]
 
@@ -86,7 +86,7 @@ static RUNS: AtomicUsize = AtomicUsize::new(0);
 fn report() {
     let runs = RUNS.fetch_add(1, Ordering::Relaxed) + 1;
     if runs % 256 == 0 {
-        let paths: Vec<String> = pngstream::__fuzz::path_counts()
+        let paths: Vec<String> = pngstream::internal::path_counts()
             .map(|(name, n)| format!("{name}={n}"))
             .collect();
         eprintln!("paths after {runs} runs: {}", paths.join(" "));

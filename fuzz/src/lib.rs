@@ -13,7 +13,7 @@ use std::convert::Infallible;
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options};
 
 /// The filters of the committed API (the adaptive choice included).
-pub const FILTERS: [Filter; 7] = Filter::ALL;
+pub const FILTERS: &[Filter] = Filter::ALL;
 
 /// Encoder parameters, possibly invalid.
 #[derive(Clone, Debug)]
@@ -111,14 +111,11 @@ impl Params {
                         v.push("InvalidTransparency");
                     }
                 }
-                ColorType::Grayscale => {
-                    if t.len() != 2 || !fits(t) {
+                ColorType::Grayscale | ColorType::Rgb => {
+                    if t.len() != 2 * color.channels() as usize {
                         v.push("InvalidTransparency");
-                    }
-                }
-                ColorType::Rgb => {
-                    if t.len() != 6 || !fits(t) {
-                        v.push("InvalidTransparency");
+                    } else if !fits(t) {
+                        v.push("TransparencyOutOfRange");
                     }
                 }
             }
@@ -140,11 +137,15 @@ pub fn error_name<E>(e: &Error<E>) -> &'static str {
         Error::InvalidPalette { .. } => "InvalidPalette",
         Error::PaletteNotAllowed { .. } => "PaletteNotAllowed",
         Error::InvalidTransparency { .. } => "InvalidTransparency",
+        Error::TransparencyOutOfRange { .. } => "TransparencyOutOfRange",
         Error::TransparencyNotAllowed { .. } => "TransparencyNotAllowed",
         Error::InvalidChunkSize { .. } => "InvalidChunkSize",
         Error::WrongRowLength { .. } => "WrongRowLength",
         Error::WrongPixelFormat { .. } => "WrongPixelFormat",
+        Error::PaletteIndex { .. } => "PaletteIndex",
         Error::TooManyRows { .. } => "TooManyRows",
+        Error::TooManyBytes { .. } => "TooManyBytes",
+        Error::WrongImageLength { .. } => "WrongImageLength",
         Error::MissingRows { .. } => "MissingRows",
         Error::IncompleteRow { .. } => "IncompleteRow",
         Error::OutOfMemory { .. } => "OutOfMemory",

@@ -229,27 +229,6 @@ fn extra_bits_of_cl(sym: u8) -> u32 {
     }
 }
 
-/// Writes stored blocks holding `raw` (several if it is longer than
-/// [`MAX_STORED`]); `last` marks the final one as the end of the stream.
-pub(crate) fn write_stored(w: &mut BitWriter, raw: &[u8], last: bool) {
-    let mut pieces = raw.chunks(MAX_STORED).peekable();
-    if pieces.peek().is_none() {
-        write_stored_piece(w, &[], last);
-    }
-    while let Some(piece) = pieces.next() {
-        write_stored_piece(w, piece, last && pieces.peek().is_none());
-    }
-}
-
-fn write_stored_piece(w: &mut BitWriter, piece: &[u8], last: bool) {
-    w.put(last as u32, 3);
-    w.align();
-    let len = piece.len() as u16;
-    w.out.extend_from_slice(&len.to_le_bytes());
-    w.out.extend_from_slice(&(!len).to_le_bytes());
-    w.out.extend_from_slice(piece);
-}
-
 /// How a block of tokens is to be coded: its literal/length and distance
 /// codes, and for a dynamic block the header that describes them.
 pub(crate) struct HuffmanPlan {

@@ -15,8 +15,9 @@ use alloc::vec::Vec;
 
 use super::bits::BitWriter;
 use super::huffman::build_lengths;
+use super::lz::Lz;
+use super::matcher::{MAX_DIST, MIN_LOOKAHEAD, Search, zeroed};
 use super::tables::*;
-use super::{MAX_DIST, MIN_LOOKAHEAD, Matcher, WMASK, match_len, zeroed};
 
 /// Positions parsed together. Larger chunks parse slightly better; the
 /// match buffer grows with it.
@@ -152,15 +153,16 @@ impl Optimal {
     }
 }
 
-impl Matcher {
+impl Lz {
     /// Parses whole chunks while enough input is ahead (all of it when
     /// `flush`), so the parse does not depend on how input was split.
     pub(super) fn compress_optimal(&mut self, w: &mut BitWriter, flush: bool) {
         loop {
-            let n = if self.lookahead >= CHUNK + MIN_LOOKAHEAD {
+            let lookahead = self.m.lookahead;
+            let n = if lookahead >= CHUNK + MIN_LOOKAHEAD {
                 CHUNK
-            } else if flush && self.lookahead > 0 {
-                self.lookahead.min(CHUNK)
+            } else if flush && lookahead > 0 {
+                lookahead.min(CHUNK)
             } else {
                 return;
             };
@@ -169,63 +171,48 @@ impl Matcher {
     }
 
     fn parse_chunk(&mut self, w: &mut BitWriter, n: usize) {
-        let s0 = self.strstart;
+        let s0 = self.m.strstart;
+        let lookahead = self.m.lookahead;
         let mut opt = self.optimal.take().expect("optimal parser state");
 
-        // Collect matches at every position.
+        // Collect matches at every position: each longer one the chain
+        // offers, the longest MAX_PER_POS of them kept.
         let mut filled = 0usize;
         let mut skip_until = 0usize;
         for i in 0..n {
             opt.first[i] = filled as u32;
             let s = s0 + i;
-            let ahead = self.lookahead - i;
+            let ahead = lookahead - i;
             if ahead < MIN_MATCH {
                 continue;
             }
-            let head = self.insert(s);
+            let head = self.m.insert(s);
             if i < skip_until || head == 0 || s - head > MAX_DIST {
                 continue;
             }
             let max_len = MAX_MATCH.min(ahead);
-            let limit = s.saturating_sub(MAX_DIST);
-            let win = &self.window[..s + max_len];
-            let mut cur = head;
-            let mut best = MIN_MATCH - 1;
-            let mut chain = self.p.max_chain;
-            let mut stale = 0;
+            let search = Search {
+                max_len,
+                nice: self.p.nice.min(max_len),
+                chain: self.p.max_chain,
+                stale: STALE,
+                // Once a good match is in hand, longer chains seldom pay
+                // (zlib's good_length): on data of few distinct bytes every
+                // candidate matches a little, and a full search at every
+                // position would crawl.
+                shorten_at: self.p.good,
+                short_chain: self.p.max_chain / 4,
+            };
             let start = filled;
-            loop {
-                stale += 1;
-                if win[cur + best] == win[s + best] && win[cur] == win[s] {
-                    let len = match_len(win, cur, s, max_len);
-                    if len > best {
-                        best = len;
-                        stale = 0;
-                        if filled - start == MAX_PER_POS {
-                            // Keep the longest: drop the shortest.
-                            opt.matches.copy_within(start + 1..filled, start);
-                            filled -= 1;
-                        }
-                        opt.matches[filled] = ((len as u32) << 16) | (s - cur) as u32;
-                        filled += 1;
-                        if len >= self.p.nice || len == max_len {
-                            break;
-                        }
-                        // Once a good match is in hand, longer chains seldom
-                        // pay (zlib's good_length): on data of few distinct
-                        // bytes every candidate matches a little, and a full
-                        // search at every position would crawl.
-                        if len >= self.p.good {
-                            chain = chain.min(self.p.max_chain / 4);
-                        }
-                    }
+            let (best, _) = self.m.longest(s, head, MIN_MATCH - 1, search, |len, dist| {
+                if filled - start == MAX_PER_POS {
+                    // Keep the longest: drop the shortest.
+                    opt.matches.copy_within(start + 1..filled, start);
+                    filled -= 1;
                 }
-                cur = self.prev[cur & WMASK] as usize;
-                chain -= 1;
-                if cur <= limit || chain == 0 || stale > STALE {
-                    break;
-                }
-            }
+                opt.matches[filled] = ((len as u32) << 16) | dist as u32;
+                filled += 1;
+            });
             if best >= LONG {
                 skip_until = i + best;
             }
@@ -234,7 +221,7 @@ impl Matcher {
 
         // Two passes: the running model, then the model plus this chunk's
         // own first-pass statistics.
-        let data = &self.window[s0..s0 + n];
+        let data = &self.m.window[s0..s0 + n];
         let none_l = [0u32; LITLEN_SYMBOLS];
         let none_d = [0u32; DIST_SYMBOLS];
         opt.update_costs(&none_l, &none_d);
@@ -275,11 +262,11 @@ impl Matcher {
         self.optimal = Some(opt);
         // The last match may have run past the chunk: index what it covered.
         for pos in s0 + n..s0 + i {
-            if s0 + self.lookahead - pos >= MIN_MATCH {
-                self.insert(pos);
+            if s0 + lookahead - pos >= MIN_MATCH {
+                self.m.insert(pos);
             }
         }
-        self.strstart = s0 + i;
-        self.lookahead -= i;
+        self.m.strstart = s0 + i;
+        self.m.lookahead -= i;
     }
 }

@@ -20,7 +20,8 @@
 //! takes two literals per look-up ([`Pairs`]).
 
 use super::bits::{BitWriter, FastBits};
-use super::block::{Code, DynamicHeader, stored_bits, symbol_bits, write_stored};
+use super::block::{Code, DynamicHeader, stored_bits, symbol_bits};
+use super::stored::write_stored;
 use super::tables::*;
 use alloc::vec::Vec;
 

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::MetadataError;
 use crate::chunk::MAX_CHUNK_LEN;
-use crate::deflate::Compression;
+use crate::level::Compression;
 use crate::zlib::ZlibEncoder;
 
 /// Longest keyword PNG allows, in (Latin-1) characters.

@@ -1,6 +1,6 @@
 //! **Internal, not part of the stable API.** Thin wrappers around the
 //! crate's private deflate compressor and checksums, compiled only with the
-//! `__fuzz` Cargo feature so the fuzz targets in `fuzz/` can test them
+//! `__internal` Cargo feature so the fuzz targets in `fuzz/` can test them
 //! directly against reference implementations. Anything here may change or
 //! disappear in any release, patch releases included; do not depend on it.
 //!
@@ -13,7 +13,8 @@ use alloc::vec::Vec;
 
 use crate::adler32;
 use crate::crc32;
-use crate::deflate::{Compression, Deflater};
+use crate::deflate::Deflater;
+use crate::level::Compression;
 
 /// A streaming raw deflate (RFC 1951) compressor: the one inside the encoder's
 /// zlib stream, without the zlib header and Adler-32 trailer.

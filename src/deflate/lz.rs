@@ -1,0 +1,241 @@
+//! The engine of the matching levels: input streams through the window of
+//! a [`Matcher`], a parser ([`lazy`](super::lazy) or
+//! [`optimal`](super::optimal)) turns it into tokens, and blocks of tokens
+//! are written as Huffman blocks, or joined into a [`StoredRun`] where
+//! storing is smaller.
+//!
+//! # Who owns what, and what holds at every hand-over
+//!
+//! Positions below `m.strstart` are coded or held back;
+//! `m.strstart..m.strstart + m.lookahead` is input not yet parsed. Coded
+//! input is covered by, in order: the stored run waiting to be written
+//! (ending at `block_start`), then the tokens of the current block
+//! (`block_start..block_end`). Every token starts at `block_end`, so each
+//! input byte is coded exactly once (debug builds count them, and check
+//! every match: length 3..=258, distance 1..=32768, inside the window, its
+//! bytes really repeated).
+//!
+//! The lazy parser owns one pending position: while `match_available`,
+//! the byte at `strstart - 1` is held back, and `match_length` /
+//! `match_start` describe the match found there. Nobody else may move
+//! `strstart` past it or read those fields. The hand-overs:
+//!
+//! - **Block flushes** (`flush_block`) come from the parsers (a full token
+//!   buffer), from `slide` (a block about to slide out) and from `finish`.
+//!   A flush only writes tokens and moves `block_start` to `block_end`; it
+//!   never touches the parser's position. At the lazy level the weighing
+//!   of a flushed block may decide that the next segments skip matching,
+//!   but it only records that (`plain_due`).
+//! - **Lazy -> run-length**: only the lazy loop acts on `plain_due`, at the
+//!   top of an iteration, through `leave_lazy`, which gives the held-back
+//!   byte to the run-length coder and resets the lazy state. The
+//!   run-length segments start with no token pending and `block_start ==
+//!   block_end == strstart` (asserted).
+//! - **Run-length -> lazy**: after the last segment the history a match
+//!   can reach is indexed into the hash chains (whole strings only); the
+//!   lazy state is already clean.
+//! - **Stored runs** are joined across blocks and written before the next
+//!   Huffman block or run-length segment, before the window slides past
+//!   them, and at the end.
+//! - **Slides** move everything down by a whole number of windows and keep
+//!   32 KiB of history before `strstart`, so a pending match stays inside.
+//! - **The optimal parser** codes whole chunks and holds nothing back
+//!   between them; its blocks are flushed like the lazy parser's, without
+//!   weighing.
+
+use alloc::collections::TryReserveError;
+
+use super::bits::BitWriter;
+use super::block::{Tokens, plan_block, stored_bits, write_planned};
+use super::lazy::Lazy;
+use super::matcher::{Matcher, WINDOW_BUFFER, WMASK, WSIZE};
+use super::optimal::Optimal;
+use super::stored::StoredRun;
+use crate::level::MatchParams;
+
+/// The state of a matching level; see the module docs.
+pub(super) struct Lz {
+    pub(super) p: MatchParams,
+    pub(super) m: Matcher,
+    /// Input covered by the tokens of the current block.
+    pub(super) block_start: usize,
+    pub(super) block_end: usize,
+    pub(super) stored: StoredRun,
+    pub(super) tokens: Tokens,
+    /// The lazy parser's state (unused by the optimal parser).
+    pub(super) lazy: Lazy,
+    /// The optimal parser's buffers, at the level that uses it.
+    pub(super) optimal: Option<Optimal>,
+    /// Bytes of input received and bytes coded (by tokens, run-length
+    /// segments or stored runs): equal at the end, checked in debug builds.
+    #[cfg(debug_assertions)]
+    fed: u64,
+    #[cfg(debug_assertions)]
+    pub(super) coded: u64,
+}
+
+impl Lz {
+    pub(super) fn new(p: MatchParams, optimal: bool) -> Result<Self, TryReserveError> {
+        Ok(Lz {
+            p,
+            m: Matcher::new(p.hash4)?,
+            block_start: 0,
+            block_end: 0,
+            stored: StoredRun::default(),
+            tokens: Tokens::new()?,
+            lazy: Lazy::new(!optimal),
+            optimal: if optimal { Some(Optimal::new()?) } else { None },
+            #[cfg(debug_assertions)]
+            fed: 0,
+            #[cfg(debug_assertions)]
+            coded: 0,
+        })
+    }
+
+    pub(super) fn write(&mut self, w: &mut BitWriter, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.m.end() == WINDOW_BUFFER {
+                self.slide(w);
+                continue;
+            }
+            let n = self.m.fill(data);
+            #[cfg(debug_assertions)]
+            {
+                self.fed += n as u64;
+            }
+            data = &data[n..];
+            self.compress(w, false);
+        }
+    }
+
+    pub(super) fn finish(&mut self, w: &mut BitWriter) {
+        self.compress(w, true);
+        debug_assert!(self.m.lookahead == 0 && !self.lazy.holds_a_byte());
+        debug_assert_eq!(self.block_end, self.m.strstart, "input left uncoded");
+        #[cfg(debug_assertions)]
+        assert_eq!(self.fed, self.coded, "bytes received vs bytes coded");
+        self.flush_block(w, true);
+    }
+
+    fn compress(&mut self, w: &mut BitWriter, flush: bool) {
+        if self.optimal.is_some() {
+            self.compress_optimal(w, flush)
+        } else {
+            self.compress_lazy(w, flush)
+        }
+    }
+
+    /// Moves the window down by a whole number of windows, keeping at least
+    /// 32 KiB of history before `strstart`. A block whose input would slide
+    /// out is written first, so its stored form stays possible.
+    fn slide(&mut self, w: &mut BitWriter) {
+        probe!(Slide);
+        let shift = (self.m.strstart - WSIZE) & !WMASK;
+        if self.block_start < shift {
+            probe!(SlideFlush);
+            self.flush_block(w, false);
+            #[cfg(feature = "__internal")]
+            {
+                self.lazy.due_from_slide = self.lazy.plain_due > 0;
+            }
+        }
+        self.stored
+            .slide(w, &self.m.window, self.block_start, shift);
+        self.lazy.slide(shift);
+        self.m.slide(shift);
+        self.block_start -= shift;
+        self.block_end -= shift;
+    }
+
+    /// Codes the current block. A block best stored is not written at once
+    /// but joins the stored run.
+    pub(super) fn flush_block(&mut self, w: &mut BitWriter, last: bool) {
+        if self.tokens.is_empty() && !last {
+            return;
+        }
+        let (start, end) = (self.block_start, self.block_end);
+        let plan = if self.tokens.is_empty() && !self.stored.is_empty() {
+            None // the end of the stream, right after stored input
+        } else {
+            plan_block(&mut self.tokens, end - start)
+        };
+        if self.lazy.weighs() && !last {
+            let bits = plan.as_ref().map_or(stored_bits(end - start), |p| p.bits);
+            self.weigh_block(bits, start, end);
+        }
+        match plan {
+            Some(plan) => {
+                self.end_stored_run(w, start);
+                write_planned(w, &mut self.tokens, &plan, last);
+            }
+            None => {
+                self.tokens.clear();
+                self.stored.store(w, &self.m.window, start, end, last);
+            }
+        }
+        self.block_start = end;
+    }
+
+    /// Writes the stored run waiting before `to`, if any: a Huffman block
+    /// is about to follow it.
+    pub(super) fn end_stored_run(&mut self, w: &mut BitWriter, to: usize) {
+        if self.stored.end(w, &self.m.window, to) {
+            probe!(StoredRun);
+        }
+    }
+
+    /// Adds a literal token for the byte at `pos`.
+    #[inline(always)]
+    pub(super) fn literal(&mut self, w: &mut BitWriter, pos: usize) {
+        // Tokens cover the input in order, each byte once.
+        debug_assert_eq!(pos, self.block_end, "literal out of order");
+        #[cfg(debug_assertions)]
+        {
+            self.coded += 1;
+        }
+        self.tokens.literal(self.m.window[pos]);
+        self.block_end = pos + 1;
+        if self.tokens.is_full() {
+            probe!(FullBlock);
+            self.flush_block(w, false);
+        }
+    }
+
+    /// Adds a match token: the `len` bytes at `pos` repeat those `dist` back.
+    #[inline(always)]
+    pub(super) fn matched(&mut self, w: &mut BitWriter, pos: usize, len: usize, dist: usize) {
+        #[cfg(debug_assertions)]
+        {
+            self.check_match(pos, len, dist);
+            self.coded += len as u64;
+        }
+        self.tokens.matched(len, dist);
+        self.block_end = pos + len;
+        if self.tokens.is_full() {
+            probe!(FullBlock);
+            self.flush_block(w, false);
+        }
+    }
+
+    /// What every match token must satisfy (debug builds): it starts where
+    /// the tokens so far end, its length and distance are in deflate's
+    /// ranges, it reaches neither before the window buffer nor past the
+    /// input, and its bytes really repeat the ones `dist` back.
+    #[cfg(debug_assertions)]
+    fn check_match(&self, pos: usize, len: usize, dist: usize) {
+        use super::tables::{MAX_MATCH, MIN_MATCH};
+        assert_eq!(pos, self.block_end, "match out of order");
+        assert!((MIN_MATCH..=MAX_MATCH).contains(&len), "match length {len}");
+        assert!((1..=WSIZE).contains(&dist), "match distance {dist}");
+        assert!(
+            dist <= pos,
+            "match distance {dist} before the window at {pos}"
+        );
+        assert!(pos + len <= self.m.end(), "match past the input");
+        let win = &self.m.window;
+        assert!(
+            (0..len).all(|k| win[pos - dist + k] == win[pos + k]),
+            "match of {len} at {pos} from {dist} back does not repeat its bytes"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The match finder of the matching levels: the window of input that
+//! streams through, hash chains over its last 32 KiB, and the one chain
+//! walker both parsers search with.
+
+use alloc::collections::TryReserveError;
+use alloc::vec::Vec;
+
+use super::tables::{MAX_MATCH, MIN_MATCH};
+
+/// Deflate's window: matches reach at most 32 KiB back.
+pub(super) const WSIZE: usize = 1 << 15;
+pub(super) const WMASK: usize = WSIZE - 1;
+/// Bytes of input held at once. It is larger than the window so that a block's
+/// input is still at hand when the block is written (for the stored fallback)
+/// and so that the window slides rarely; it is a whole number of windows so
+/// that sliding keeps `pos & WMASK` of every byte.
+pub(crate) const WINDOW_BUFFER: usize = 8 * WSIZE;
+/// A match search needs this much input ahead unless the input has ended.
+pub(super) const MIN_LOOKAHEAD: usize = MAX_MATCH + MIN_MATCH + 1;
+/// Farthest match distance searched, as zlib: it keeps a margin so that a
+/// match never reaches bytes about to slide out.
+pub(super) const MAX_DIST: usize = WSIZE - MIN_LOOKAHEAD;
+const HASH_BITS: u32 = 15;
+const HASH_SIZE: usize = 1 << HASH_BITS;
+
+/// A zero-filled buffer of `n` items, or the allocation error.
+pub(super) fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+/// The window and its hash chains, and where parsing stands in it.
+pub(super) struct Matcher {
+    /// Input, [`WINDOW_BUFFER`] bytes and one byte of padding (see `hash`).
+    pub(super) window: Vec<u8>,
+    /// Most recent position of each hash (0 means none).
+    head: Vec<u32>,
+    /// Previous position with the same hash, indexed by `pos & WMASK`.
+    prev: Vec<u32>,
+    hash4: bool,
+    /// Next position to parse, and bytes of input from there on.
+    pub(super) strstart: usize,
+    pub(super) lookahead: usize,
+}
+
+/// How far one search goes.
+#[derive(Clone, Copy)]
+pub(super) struct Search {
+    /// Longest match wanted (at most the input ahead).
+    pub(super) max_len: usize,
+    /// Stop at a match this long.
+    pub(super) nice: usize,
+    /// Chain entries to look at.
+    pub(super) chain: u32,
+    /// Give up after this many entries in a row found nothing longer.
+    pub(super) stale: u32,
+    /// Once a match this long is found, look at no more than `short_chain`
+    /// entries in all (zlib's `good_length`).
+    pub(super) shorten_at: usize,
+    pub(super) short_chain: u32,
+}
+
+impl Matcher {
+    pub(super) fn new(hash4: bool) -> Result<Self, TryReserveError> {
+        Ok(Matcher {
+            window: zeroed(WINDOW_BUFFER + 1)?,
+            head: zeroed(HASH_SIZE)?,
+            prev: zeroed(WSIZE)?,
+            hash4,
+            strstart: 0,
+            lookahead: 0,
+        })
+    }
+
+    /// The end of the input at hand.
+    pub(super) fn end(&self) -> usize {
+        self.strstart + self.lookahead
+    }
+
+    /// Appends as much of `data` as fits; returns how much.
+    pub(super) fn fill(&mut self, data: &[u8]) -> usize {
+        let end = self.end();
+        let n = (WINDOW_BUFFER - end).min(data.len());
+        self.window[end..end + n].copy_from_slice(&data[..n]);
+        self.lookahead += n;
+        n
+    }
+
+    /// Moves the window down by `shift` bytes (a whole number of windows),
+    /// and the chains with it.
+    pub(super) fn slide(&mut self, shift: usize) {
+        debug_assert!(shift % WSIZE == 0 && shift + WSIZE <= self.strstart);
+        let end = self.end();
+        self.window.copy_within(shift..end, 0);
+        self.strstart -= shift;
+        // Positions before the new start become 0 ("none"). Positions stay
+        // below 2^31, so the sign of the difference tells, and the clamp is
+        // a shift and a mask that vectorise (SSE2 has no unsigned 32-bit
+        // minimum; a chained iterator or `saturating_sub` ran 4 times slower).
+        let shift = shift as i32;
+        for table in [&mut self.head, &mut self.prev] {
+            for h in table.iter_mut() {
+                let v = *h as i32 - shift;
+                *h = (v & !(v >> 31)) as u32;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn hash(&self, pos: usize) -> usize {
+        // One 4-byte load; the window has a byte of padding past its end,
+        // so this is in bounds even for the last 3-byte string.
+        let v = u32::from_le_bytes(self.window[pos..pos + 4].try_into().unwrap());
+        let v = if self.hash4 { v } else { v & 0x00ff_ffff };
+        // Fibonacci hashing: the top bits of a multiply by 2^32 / phi.
+        (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+    }
+
+    /// Adds the string at `pos` (which must be whole: `pos + 3 <= end`) to
+    /// its hash chain and returns the previous chain head.
+    #[inline(always)]
+    pub(super) fn insert(&mut self, pos: usize) -> usize {
+        debug_assert!(pos + MIN_MATCH <= self.end());
+        let h = self.hash(pos);
+        let old = self.head[h];
+        self.prev[pos & WMASK] = old;
+        self.head[h] = pos as u32;
+        old as usize
+    }
+
+    /// Walks the hash chain from `cur` for matches at `s` longer than
+    /// `best`, calling `found(len, dist)` for each longer one; returns the
+    /// longest length and where it starts (`best` and 0 if none).
+    #[inline(always)]
+    pub(super) fn longest(
+        &self,
+        s: usize,
+        mut cur: usize,
+        mut best: usize,
+        q: Search,
+        mut found: impl FnMut(usize, usize),
+    ) -> (usize, usize) {
+        let limit = s.saturating_sub(MAX_DIST);
+        let win = &self.window[..s + q.max_len];
+        let (mut chain, mut stale, mut start) = (q.chain, 0, 0);
+        loop {
+            stale += 1;
+            if win[cur + best] == win[s + best] && win[cur] == win[s] {
+                let len = match_len(win, cur, s, q.max_len);
+                if len > best {
+                    (best, start, stale) = (len, cur, 0);
+                    found(len, s - cur);
+                    if len >= q.nice {
+                        break;
+                    }
+                    if len >= q.shorten_at {
+                        chain = chain.min(q.short_chain);
+                    }
+                }
+            }
+            cur = self.prev[cur & WMASK] as usize;
+            chain -= 1;
+            if cur <= limit || chain == 0 || stale > q.stale {
+                break;
+            }
+        }
+        (best, start)
+    }
+}
+
+/// Length of the common prefix of `w[a..]` and `w[b..]`, at most `max`
+/// (`a < b`, `b + max <= w.len()`), compared eight bytes at a time.
+#[inline(always)]
+pub(super) fn match_len(w: &[u8], a: usize, b: usize, max: usize) -> usize {
+    // Two slices checked once, so the loop runs without bounds checks.
+    let (x, y) = (&w[a..a + max], &w[b..b + max]);
+    let mut n = 0;
+    for (p, q) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+        let p = u64::from_le_bytes(p.try_into().unwrap());
+        let q = u64::from_le_bytes(q.try_into().unwrap());
+        let diff = p ^ q;
+        if diff != 0 {
+            return n + (diff.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + x[n..]
+        .iter()
+        .zip(&y[n..])
+        .take_while(|(p, q)| p == q)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_len_agrees_with_bytewise() {
+        let mut x = 4u64;
+        let mut w: Vec<u8> = (0..600)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        w.copy_within(0..300, 300);
+        w[300 + 77] ^= 1;
+        for max in [0, 1, 7, 8, 9, 76, 77, 78, 258] {
+            let naive = (0..max).take_while(|&i| w[i] == w[300 + i]).count();
+            assert_eq!(match_len(&w, 0, 300, max), naive, "max {max}");
+        }
+    }
+}
