@@ -17,8 +17,20 @@ pub const DEFAULT_IDAT_SIZE: u32 = 64 * 1024;
 /// memory well under the other levels'.
 pub const STORED_IDAT_SIZE: u32 = 512 * 1024;
 
-/// Largest chunk length PNG allows (2^31 − 1).
-pub(crate) const MAX_CHUNK_LEN: u32 = (1 << 31) - 1;
+/// PNG's four-byte unsigned integers (lengths, dimensions, scaled values)
+/// stop at 2^31 − 1 (PNG §7.1), so that readers may hold them in signed
+/// 32-bit integers.
+pub(crate) const MAX_U31: u32 = (1 << 31) - 1;
+
+/// Largest chunk length PNG allows.
+pub(crate) const MAX_CHUNK_LEN: u32 = MAX_U31;
+
+/// The types of the chunks the encoder writes itself.
+pub(crate) const IHDR: [u8; 4] = *b"IHDR";
+pub(crate) const PLTE: [u8; 4] = *b"PLTE";
+pub(crate) const TRNS: [u8; 4] = *b"tRNS";
+pub(crate) const IDAT: [u8; 4] = *b"IDAT";
+pub(crate) const IEND: [u8; 4] = *b"IEND";
 
 /// Writes one chunk: big-endian length, type, data, CRC over type and data.
 /// `data` must be at most [`MAX_CHUNK_LEN`] bytes.
@@ -53,7 +65,7 @@ pub(crate) fn write_idat<S: Sink>(
         if piece.len() < max && !all {
             break;
         }
-        write_chunk(sink, *b"IDAT", piece)?;
+        write_chunk(sink, IDAT, piece)?;
         done += piece.len();
     }
     Ok(done)
@@ -67,7 +79,7 @@ mod tests {
     #[test]
     fn iend_chunk_bytes() {
         let mut out = Vec::new();
-        write_chunk(&mut out, *b"IEND", &[]).unwrap();
+        write_chunk(&mut out, IEND, &[]).unwrap();
         assert_eq!(
             out,
             [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]

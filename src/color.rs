@@ -115,7 +115,7 @@ impl BitDepth {
 }
 
 /// The largest width or height PNG allows (2^31 − 1).
-pub const MAX_DIMENSION: u32 = (1 << 31) - 1;
+pub const MAX_DIMENSION: u32 = crate::chunk::MAX_U31;
 
 /// Image geometry checked against the PNG rules, with the row sizes it implies.
 #[derive(Clone, Copy, Debug)]

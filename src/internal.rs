@@ -8,7 +8,6 @@
 //! itself runs.
 #![doc(hidden)]
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use crate::adler32;
@@ -29,11 +28,11 @@ pub struct RawDeflate {
 }
 
 impl RawDeflate {
-    /// A compressor at `level`; fails only if its fixed-size state (under
+    /// A compressor at `level`; `None` only if its fixed-size state (under
     /// 1 MiB) cannot be allocated.
-    pub fn new(level: Compression) -> Result<Self, TryReserveError> {
-        Ok(RawDeflate {
-            inner: Deflater::new(level)?,
+    pub fn new(level: Compression) -> Option<Self> {
+        Some(RawDeflate {
+            inner: Deflater::new(level).ok()?,
         })
     }
 

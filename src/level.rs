@@ -122,7 +122,7 @@ impl core::error::Error for UnknownName {}
 impl FromStr for Compression {
     type Err = UnknownName;
 
-    /// Reads a level's [name](Compression::name).
+    /// Reads a level's name: `stored`, `fastest`, `fast`, `default` or `best`.
     fn from_str(s: &str) -> Result<Self, UnknownName> {
         Compression::ALL
             .iter()

@@ -25,6 +25,7 @@ mod index;
 pub mod internal;
 mod level;
 mod metadata;
+mod options;
 mod sink;
 mod writer;
 mod zlib;
@@ -39,7 +40,8 @@ pub use metadata::{
     MasteringDisplay, Metadata, MetadataError, PaletteEntry, PixelDensity, Placement,
     RenderingIntent, SignificantBits, SuggestedPalette, Text, Time, Unit,
 };
+pub use options::Options;
 #[cfg(feature = "std")]
 pub use sink::IoSink;
 pub use sink::Sink;
-pub use writer::{Options, SIGNATURE, StreamingWriter, encode};
+pub use writer::{SIGNATURE, StreamingWriter, encode};

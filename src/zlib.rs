@@ -1,11 +1,10 @@
 //! zlib framing (RFC 1950) around the deflate stream: a two-byte header and
 //! the Adler-32 of the uncompressed data as trailer.
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use crate::adler32::Adler32;
-use crate::deflate::Deflater;
+use crate::deflate::{AllocError, Deflater};
 use crate::level::Compression;
 
 /// A streaming zlib compressor; output collects in [`ZlibEncoder::output`].
@@ -24,13 +23,13 @@ pub(crate) fn header(level: Compression) -> [u8; 2] {
 }
 
 impl ZlibEncoder {
-    pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
+    pub(crate) fn new(level: Compression) -> Result<Self, AllocError> {
         Ok(Self::around(Deflater::new(level)?, level))
     }
 
     /// An encoder for `total` bytes of input, when that is known (see
     /// [`Deflater::sized`]).
-    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, TryReserveError> {
+    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, AllocError> {
         Ok(Self::around(Deflater::sized(level, total)?, level))
     }
 

@@ -30,9 +30,9 @@ pub(crate) struct Tokens {
 }
 
 impl Tokens {
-    pub(crate) fn new() -> Result<Self, alloc::collections::TryReserveError> {
+    pub(crate) fn new() -> Result<Self, super::AllocError> {
         let mut tokens = Vec::new();
-        tokens.try_reserve_exact(MAX_TOKENS)?;
+        super::reserve(&mut tokens, MAX_TOKENS)?;
         Ok(Tokens {
             tokens,
             lit_freq: [0; LITLEN_SYMBOLS],

@@ -43,8 +43,7 @@
 //!   between them; its blocks are flushed like the lazy parser's, without
 //!   weighing.
 
-use alloc::collections::TryReserveError;
-
+use super::AllocError;
 use super::bits::BitWriter;
 use super::block::{Tokens, plan_block, stored_bits, write_planned};
 use super::lazy::Lazy;
@@ -75,7 +74,7 @@ pub(super) struct Lz {
 }
 
 impl Lz {
-    pub(super) fn new(p: MatchParams, optimal: bool) -> Result<Self, TryReserveError> {
+    pub(super) fn new(p: MatchParams, optimal: bool) -> Result<Self, AllocError> {
         Ok(Lz {
             p,
             m: Matcher::new(p.hash4)?,

@@ -2,10 +2,10 @@
 //! streams through, hash chains over its last 32 KiB, and the one chain
 //! walker both parsers search with.
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use super::tables::{MAX_MATCH, MIN_MATCH};
+use super::{AllocError, zeroed};
 
 /// Deflate's window: matches reach at most 32 KiB back.
 pub(super) const WSIZE: usize = 1 << 15;
@@ -22,14 +22,6 @@ pub(super) const MIN_LOOKAHEAD: usize = MAX_MATCH + MIN_MATCH + 1;
 pub(super) const MAX_DIST: usize = WSIZE - MIN_LOOKAHEAD;
 const HASH_BITS: u32 = 15;
 const HASH_SIZE: usize = 1 << HASH_BITS;
-
-/// A zero-filled buffer of `n` items, or the allocation error.
-pub(super) fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, TryReserveError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)?;
-    v.resize(n, T::default());
-    Ok(v)
-}
 
 /// The window and its hash chains, and where parsing stands in it.
 pub(super) struct Matcher {
@@ -63,7 +55,7 @@ pub(super) struct Search {
 }
 
 impl Matcher {
-    pub(super) fn new(hash4: bool) -> Result<Self, TryReserveError> {
+    pub(super) fn new(hash4: bool) -> Result<Self, AllocError> {
         Ok(Matcher {
             window: zeroed(WINDOW_BUFFER + 1)?,
             head: zeroed(HASH_SIZE)?,

@@ -3,7 +3,8 @@
 //! Input arrives in pieces of any size through [`Deflater::write`]; output
 //! accumulates in [`Deflater::output`], from which the caller takes it. All
 //! state is allocated once, so memory does not depend on how much passes
-//! through: the matching levels keep a window buffer of [`WINDOW_BUFFER`]
+//! through: the matching levels keep a window buffer of
+//! [`WINDOW_BUFFER`](matcher::WINDOW_BUFFER)
 //! bytes, hash chains over the last 32 KiB and one block of tokens (about
 //! 580 KiB), plus about 180 KiB of match and cost buffers at the best level;
 //! the two fastest levels keep one block of input, the stored level one stored
@@ -93,16 +94,35 @@ mod rle;
 mod stored;
 mod tables;
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use bits::BitWriter;
 use block::MAX_STORED;
 use lz::Lz;
-pub(crate) use matcher::WINDOW_BUFFER;
 use stored::{StoredExact, write_stored};
 
 use crate::level::{Compression, Engine as Kind};
+
+/// An allocation the compressor could not make: how many bytes it asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AllocError {
+    pub(crate) bytes: usize,
+}
+
+/// Reserves room for exactly `n` more items in `v`.
+pub(crate) fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), AllocError> {
+    v.try_reserve_exact(n).map_err(|_| AllocError {
+        bytes: n.saturating_mul(core::mem::size_of::<T>()),
+    })
+}
+
+/// A buffer of `n` default (zero) items.
+pub(crate) fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, AllocError> {
+    let mut v = Vec::new();
+    reserve(&mut v, n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
 
 /// Streaming deflate compressor; see the module docs.
 pub(crate) struct Deflater {
@@ -128,22 +148,22 @@ enum Engine {
 }
 
 impl Deflater {
-    pub(crate) fn new(level: Compression) -> Result<Self, TryReserveError> {
+    pub(crate) fn new(level: Compression) -> Result<Self, AllocError> {
         Self::sized(level, None)
     }
 
     /// A compressor for `total` bytes of input, when that is known: input
     /// too short to fill a block with literals gets no table of literal
     /// pairs.
-    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, TryReserveError> {
+    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, AllocError> {
         let mut pending = Vec::new();
         let engine = match level.plan().engine {
             Kind::Stored => {
-                pending.try_reserve_exact(MAX_STORED)?;
+                reserve(&mut pending, MAX_STORED)?;
                 Engine::Stored
             }
             Kind::RunLength => {
-                pending.try_reserve_exact(rle::BLOCK)?;
+                reserve(&mut pending, rle::BLOCK)?;
                 let pairs = total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
                 Engine::Rle(pairs.then(rle::Pairs::new).transpose()?, Vec::new())
             }

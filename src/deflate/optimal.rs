@@ -10,14 +10,14 @@
 //! statistics of the first pass (the idea of zopfli and libdeflate's
 //! near-optimal parser, with fixed-size buffers).
 
-use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use super::bits::BitWriter;
 use super::huffman::build_lengths;
 use super::lz::Lz;
-use super::matcher::{MAX_DIST, MIN_LOOKAHEAD, Search, zeroed};
+use super::matcher::{MAX_DIST, MIN_LOOKAHEAD, Search};
 use super::tables::*;
+use super::{AllocError, zeroed};
 
 /// Positions parsed together. Larger chunks parse slightly better; the
 /// match buffer grows with it.
@@ -51,7 +51,7 @@ pub(super) struct Optimal {
 }
 
 impl Optimal {
-    pub(super) fn new() -> Result<Self, TryReserveError> {
+    pub(super) fn new() -> Result<Self, AllocError> {
         Ok(Optimal {
             matches: zeroed(CHUNK * MAX_PER_POS)?,
             first: zeroed(CHUNK + 1)?,

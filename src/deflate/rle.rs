@@ -263,10 +263,8 @@ const PAIR_CODE_BITS: u32 = 2 * MAX_LIT_BITS;
 pub(super) struct Pairs(alloc::boxed::Box<[u32; PAIRS]>);
 
 impl Pairs {
-    pub(super) fn new() -> Result<Self, alloc::collections::TryReserveError> {
-        let mut v = alloc::vec::Vec::new();
-        v.try_reserve_exact(PAIRS)?;
-        v.resize(PAIRS, 0u32);
+    pub(super) fn new() -> Result<Self, super::AllocError> {
+        let v = super::zeroed::<u32>(PAIRS)?;
         let table: alloc::boxed::Box<[u32; PAIRS]> =
             v.into_boxed_slice().try_into().expect("PAIRS entries");
         Ok(Pairs(table))

@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use super::MetadataError;
 use super::text::fits_copy;
+use crate::chunk;
 
 /// Where a [`CustomChunk`] goes in the file.
 ///
@@ -24,7 +25,13 @@ pub enum Placement {
 }
 
 /// Types the encoder writes itself from [`Options`](crate::Options).
-const ENCODER: [&[u8; 4]; 5] = [b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS"];
+const ENCODER: [&[u8; 4]; 5] = [
+    &chunk::IHDR,
+    &chunk::PLTE,
+    &chunk::IDAT,
+    &chunk::IEND,
+    &chunk::TRNS,
+];
 /// Standard types with a typed value, whose rules the encoder checks.
 const TYPED: [&[u8; 4]; 16] = [
     b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB", b"cICP", b"mDCV", b"cLLI", b"bKGD", b"pHYs",

@@ -76,9 +76,8 @@ fn language_tag(tag: &str) -> Result<(), MetadataError> {
 
 /// Compresses `data` as one zlib stream with the crate's own deflate.
 pub(crate) fn compress(data: &[u8]) -> Result<Vec<u8>, MetadataError> {
-    let mut z = ZlibEncoder::new(Compression::Default).map_err(|_| MetadataError::OutOfMemory {
-        bytes: crate::deflate::WINDOW_BUFFER,
-    })?;
+    let mut z = ZlibEncoder::new(Compression::Default)
+        .map_err(|e| MetadataError::OutOfMemory { bytes: e.bytes })?;
     z.write(data);
     z.finish();
     Ok(core::mem::take(z.output()))

@@ -9,8 +9,7 @@ use super::MetadataError;
 use super::text::{compress, fits, fits_copy, keyword};
 use crate::color::BitDepth;
 
-/// PNG four-byte unsigned integers stop at 2^31 − 1 (PNG §7.1).
-const MAX_U31: u32 = (1 << 31) - 1;
+use crate::chunk::MAX_U31;
 
 fn u31(kind: [u8; 4], v: u32, expected: &'static str) -> Result<u32, MetadataError> {
     if v <= MAX_U31 {

@@ -1,0 +1,230 @@
+//! What must be known about an image before its first row: [`Options`],
+//! and the checks of everything PNG requires of them.
+
+use alloc::vec::Vec;
+
+use crate::chunk::MAX_CHUNK_LEN;
+use crate::color::{BitDepth, ColorType, Geometry, MAX_DIMENSION};
+use crate::error::Error;
+use crate::filter::Filter;
+use crate::level::Compression;
+
+/// Everything about an image that must be known before its first row.
+///
+/// ```
+/// use pngstream::{BitDepth, ColorType, Compression, Options};
+/// let opts = Options::new(640, 480, ColorType::Rgb)
+///     .bit_depth(BitDepth::Sixteen)
+///     .compression(Compression::Best);
+/// # let _ = opts;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) color: ColorType,
+    pub(crate) depth: BitDepth,
+    pub(crate) palette: Option<Vec<u8>>,
+    pub(crate) transparency: Option<Vec<u8>>,
+    pub(crate) compression: Compression,
+    pub(crate) filter: Option<Filter>,
+    pub(crate) idat_size: Option<u32>,
+    pub(crate) metadata: Vec<crate::Metadata>,
+}
+
+impl Options {
+    /// An 8-bit image of the given size and colour type, with the default
+    /// compression and filter.
+    pub fn new(width: u32, height: u32, color: ColorType) -> Options {
+        Options {
+            width,
+            height,
+            color,
+            depth: BitDepth::Eight,
+            palette: None,
+            transparency: None,
+            compression: Compression::Default,
+            filter: None,
+            idat_size: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// Sets the bit depth (default 8).
+    pub fn bit_depth(mut self, depth: BitDepth) -> Options {
+        self.depth = depth;
+        self
+    }
+
+    /// Sets the palette (PLTE) as RGB triples, 1 to 256 entries. Required for
+    /// indexed images, allowed as a suggestion for RGB and RGBA ones.
+    pub fn palette(mut self, rgb: &[u8]) -> Options {
+        self.palette = Some(rgb.to_vec());
+        self
+    }
+
+    /// Sets the tRNS chunk's data: one alpha byte per palette entry (up to the
+    /// palette's length) for indexed images, one 16-bit big-endian grey value
+    /// (2 bytes) for greyscale, or 16-bit big-endian red, green and blue
+    /// (6 bytes) for RGB.
+    pub fn transparency(mut self, trns: &[u8]) -> Options {
+        self.transparency = Some(trns.to_vec());
+        self
+    }
+
+    /// Sets the compression level (default [`Compression::Default`]).
+    pub fn compression(mut self, level: Compression) -> Options {
+        self.compression = level;
+        self
+    }
+
+    /// Sets the scanline filter. Without this call the filter follows the
+    /// level:
+    /// - [`Compression::Stored`]: [`Filter::None`], as filtering cannot pay;
+    /// - [`Compression::Fastest`]: [`Filter::Up`], and [`Compression::Fast`]:
+    ///   [`Filter::Adaptive`], for every image: with no match search, a
+    ///   repeated row (common in indexed images too) shrinks only once a
+    ///   filter turns it into a run of zeros;
+    /// - [`Compression::Default`]: [`Filter::Adaptive`], and
+    ///   [`Compression::Best`]: the closer (slower) [`Filter::Entropy`], for
+    ///   8- and 16-bit greyscale and truecolour; indexed and sub-byte images
+    ///   are left unfiltered, as libpng advises, since the match search does
+    ///   better on their raw bytes.
+    pub fn filter(mut self, filter: Filter) -> Options {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Sets the largest IDAT chunk payload, 1 to 2^31 − 1 bytes (default
+    /// [`DEFAULT_IDAT_SIZE`](crate::DEFAULT_IDAT_SIZE), or [`STORED_IDAT_SIZE`](crate::STORED_IDAT_SIZE) with
+    /// [`Compression::Stored`]). The writer holds up to one chunk of
+    /// compressed data in memory, so this bounds part of its memory.
+    pub fn idat_chunk_size(mut self, bytes: u32) -> Options {
+        self.idat_size = Some(bytes);
+        self
+    }
+
+    /// Adds an ancillary chunk: text, colour information, physical size,
+    /// time, Exif, a suggested palette or a custom chunk (see
+    /// [`Metadata`](crate::Metadata) for the list). Call it once per chunk;
+    /// each is written where PNG requires it. Repeated chunks PNG allows once,
+    /// sRGB with iCCP, and values that do not fit the image are refused by
+    /// [`StreamingWriter::with_options`](crate::StreamingWriter::with_options) with [`Error::Metadata`].
+    pub fn metadata(mut self, chunk: impl Into<crate::Metadata>) -> Options {
+        self.metadata.push(chunk.into());
+        self
+    }
+
+    /// The filter used: the one set, or the default described at [`Options::filter`].
+    pub fn effective_filter(&self) -> Filter {
+        let raw_bytes_better = self.color == ColorType::Indexed || self.depth < BitDepth::Eight;
+        self.filter
+            .unwrap_or(self.compression.plan().default_filter(raw_bytes_better))
+    }
+
+    /// The IDAT chunk size used: the one set, or the level's default.
+    pub fn effective_idat_chunk_size(&self) -> u32 {
+        self.idat_size.unwrap_or(self.compression.plan().idat_size)
+    }
+
+    /// Bytes in one packed row of this image (without the filter byte).
+    pub fn row_bytes(&self) -> Option<usize> {
+        Geometry::row_bytes(self.width, self.color, self.depth)
+    }
+
+    /// Checks everything PNG requires of these options.
+    pub(crate) fn validate<E>(&self) -> Result<Geometry, Error<E>> {
+        let (width, height, color, depth) = (self.width, self.height, self.color, self.depth);
+        if !(1..=MAX_DIMENSION).contains(&width) || !(1..=MAX_DIMENSION).contains(&height) {
+            return Err(Error::InvalidDimensions { width, height });
+        }
+        if !color.allows(depth) {
+            return Err(Error::InvalidBitDepth { color, depth });
+        }
+        let row_bytes = Geometry::row_bytes(width, color, depth).ok_or(Error::ImageTooLarge {
+            width,
+            bits_per_pixel: Geometry::bits_per_pixel(color, depth),
+        })?;
+        match (&self.palette, color) {
+            (None, ColorType::Indexed) => return Err(Error::MissingPalette),
+            (Some(_), ColorType::Grayscale | ColorType::GrayscaleAlpha) => {
+                return Err(Error::PaletteNotAllowed { color });
+            }
+            (Some(p), _) => {
+                let max_entries = if color == ColorType::Indexed {
+                    1 << depth.bits()
+                } else {
+                    256
+                };
+                if p.is_empty() || p.len() % 3 != 0 || p.len() / 3 > max_entries {
+                    return Err(Error::InvalidPalette {
+                        len: p.len(),
+                        max_entries,
+                    });
+                }
+            }
+            (None, _) => {}
+        }
+        if let Some(t) = &self.transparency {
+            self.check_transparency(t)?;
+        }
+        let palette = self.palette.as_ref().map(|p| p.len() / 3);
+        let header = crate::metadata::Header {
+            color,
+            depth,
+            palette,
+        };
+        crate::metadata::check(&self.metadata, header)?;
+        let idat_size = self.effective_idat_chunk_size();
+        if !(1..=MAX_CHUNK_LEN).contains(&idat_size) {
+            return Err(Error::InvalidChunkSize { size: idat_size });
+        }
+        Ok(Geometry {
+            width,
+            height,
+            color,
+            depth,
+            row_bytes,
+            bpp: (Geometry::bits_per_pixel(color, depth) as usize / 8).max(1),
+        })
+    }
+
+    fn check_transparency<E>(&self, t: &[u8]) -> Result<(), Error<E>> {
+        let (color, depth) = (self.color, self.depth);
+        let (min, max) = match color {
+            // The palette was checked first: it is there, with 1 entry or more.
+            ColorType::Indexed => (1, self.palette.as_ref().map_or(0, |p| p.len() / 3)),
+            ColorType::Grayscale => (2, 2),
+            ColorType::Rgb => (6, 6),
+            ColorType::GrayscaleAlpha | ColorType::Rgba => {
+                return Err(Error::TransparencyNotAllowed { color });
+            }
+        };
+        if !(min..=max).contains(&t.len()) {
+            return Err(Error::InvalidTransparency {
+                color,
+                len: t.len(),
+                min,
+                max,
+            });
+        }
+        if color != ColorType::Indexed {
+            let limit = u16::MAX >> (16 - depth.bits());
+            let names: &[&'static str] = match color {
+                ColorType::Grayscale => &["grey"],
+                _ => &["red", "green", "blue"],
+            };
+            for (s, &sample) in t.chunks_exact(2).zip(names) {
+                let value = u16::from_be_bytes([s[0], s[1]]);
+                if value > limit {
+                    return Err(Error::TransparencyOutOfRange {
+                        sample,
+                        value,
+                        depth,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
