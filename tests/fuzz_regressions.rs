@@ -1,6 +1,8 @@
 //! Inputs the fuzz targets in `fuzz/` found, minimised into ordinary tests.
 //! Each test names the target and the property it broke.
 
+mod common;
+
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options, StreamingWriter};
 
 /// `api_misuse`, found in its first minute: `write_pixels` checked the pixel
@@ -45,31 +47,13 @@ fn write_pixels_on_a_poisoned_writer_returns_poisoned() {
     assert!(matches!(w.finish(), Err(Error::Poisoned)));
 }
 
-/// xorshift64*: incompressible bytes.
-fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-        })
-        .collect()
-}
-
-/// The zlib stream of a PNG file: its IDAT payloads concatenated.
+/// The length of the zlib stream of a PNG file: its IDAT payloads.
 fn idat_bytes(png: &[u8]) -> usize {
-    let mut pos = 8;
-    let mut total = 0;
-    while pos + 12 <= png.len() {
-        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-        if &png[pos + 4..pos + 8] == b"IDAT" {
-            total += len;
-        }
-        pos += 12 + len;
-    }
-    total
+    common::chunks(png)
+        .iter()
+        .filter(|(kind, _)| kind == b"IDAT")
+        .map(|(_, data)| data.len())
+        .sum()
 }
 
 /// `deflate_roundtrip` with `STRICT_BOUND_ALL_LEVELS`: the stored fallback
@@ -83,7 +67,7 @@ fn idat_bytes(png: &[u8]) -> usize {
 fn stored_fallback_bound_holds_at_every_level() {
     // One 65535-byte row plus its filter byte per row: 16 rows, 1 MiB.
     let (width, height) = (65_535u32, 16u32);
-    let img = noise(width as usize * height as usize, 7);
+    let img = common::Rng::new(7).bytes(width as usize * height as usize);
     let n = (width as usize + 1) * height as usize;
     let bound = 2 + n + 5 * n.div_ceil(65_535) + 8 + 4;
     let mut over = Vec::new();

@@ -6,6 +6,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
+mod common;
+
+use common::Rng;
 use pngstream::{ColorType, Compression, Filter, Options, Sink, StreamingWriter};
 
 struct Counting;
@@ -72,22 +75,6 @@ impl Sink for CountingSink {
     }
 }
 
-/// xorshift64*, no allocation.
-struct Rng(u64);
-impl Rng {
-    fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let mut x = self.0;
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            self.0 = x;
-            let v = x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-}
-
 /// Peak bytes allocated above the level at the start, while encoding a
 /// `width`×`height` RGB image with random rows (random data makes the most
 /// compressed output, the worst case for the output buffer), and the PNG's
@@ -108,7 +95,7 @@ fn peak_with(
 ) -> (usize, u64) {
     // Allocated before the measurement starts: the row buffer and options.
     let mut row = vec![0u8; width as usize * 3];
-    let mut rng = Rng(0x1234_5678_9ABC_DEF1 ^ width as u64);
+    let mut rng = Rng::new(0x1234_5678_9ABC_DEF1 ^ width as u64);
     let mut opts = Options::new(width, height, ColorType::Rgb)
         .compression(level)
         .filter(Filter::Adaptive);

@@ -8,6 +8,8 @@ use pngstream::{BitDepth, ColorType, Options};
 
 #[path = "../../examples/common/gradient.rs"]
 mod article;
+#[path = "../../tests/kit/mod.rs"]
+mod kit;
 
 /// One image as packed rows plus what pngstream needs to encode it again.
 pub struct Workload {
@@ -118,15 +120,7 @@ pub fn gradient(width: u32, height: u32) -> Workload {
 
 /// Uniformly random RGB bytes: incompressible.
 pub fn noise(width: u32, height: u32) -> Workload {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let data = (0..width as usize * height as usize * 3)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 56) as u8
-        })
-        .collect();
+    let data = kit::Rng::new(1).bytes(width as usize * height as usize * 3);
     procedural(format!("noise {width}x{height}"), width, height, data)
 }
 
@@ -163,9 +157,12 @@ pub fn png_encode(w: &Workload, level: png::Compression) -> Vec<u8> {
     out
 }
 
-/// Decodes `png_bytes` and checks it holds exactly the workload's rows.
+/// Checks `png_bytes` with the strict decode of the test kit (every CRC,
+/// the Adler-32, the exact length) and that it holds exactly the workload's
+/// rows.
 pub fn verify(w: &Workload, png_bytes: &[u8], what: &str) {
-    let back = decode(&w.name, png_bytes);
+    let back =
+        kit::strict_decode(png_bytes).unwrap_or_else(|e| panic!("{what} of {}: {e}", w.name));
     assert!(
         back.data == w.data && back.width == w.width && back.height == w.height,
         "{what} did not round-trip {}",
