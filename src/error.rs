@@ -403,6 +403,7 @@ impl<E: core::error::Error + 'static> core::error::Error for Error<E> {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<Error<std::io::Error>> for std::io::Error {
     /// Sink errors come back as they were; every other error becomes
     /// [`std::io::ErrorKind::InvalidInput`] (or `OutOfMemory`).

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -42,6 +43,7 @@ pub use metadata::{
 };
 pub use options::Options;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use sink::IoSink;
 pub use sink::Sink;
 pub use writer::{SIGNATURE, StreamingWriter, encode};

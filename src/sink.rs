@@ -46,10 +46,12 @@ impl<S: Sink + ?Sized> Sink for &mut S {
 
 /// Adapts any [`std::io::Write`] (a `File`, a `BufWriter`, a socket) into a [`Sink`].
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 #[derive(Debug)]
 pub struct IoSink<W>(pub W);
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl<W: std::io::Write> Sink for IoSink<W> {
     type Error = std::io::Error;
 

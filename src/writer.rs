@@ -532,6 +532,7 @@ impl<S: Sink> StreamingWriter<S> {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl StreamingWriter<crate::IoSink<std::io::BufWriter<std::fs::File>>> {
     /// Creates (or truncates) the file at `path` and starts an 8-bit image in
     /// it with default options.
@@ -562,6 +563,7 @@ impl StreamingWriter<crate::IoSink<std::io::BufWriter<std::fs::File>>> {
 /// `std::io::copy` can feed an image from a reader. `flush` does nothing:
 /// the image is complete only with [`finish`](StreamingWriter::finish).
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl<S: Sink> std::io::Write for StreamingWriter<S>
 where
     S::Error: std::error::Error + Send + Sync + 'static,
