@@ -28,10 +28,8 @@ pub enum Filter {
     /// Per row, whichever of Sub, Up, Average and Paeth gives the smallest
     /// sum of absolute differences (libpng's heuristic; `None` practically
     /// never wins it and is not tried). At [`Compression::Fastest`] and
-    /// [`Compression::Fast`] the sums cover one 16-byte piece in sixteen of
-    /// each row (and its ends): on the benchmark corpus that made the files
-    /// of `Fast` 2.0 % larger than rating whole rows, and 1.5 % larger than
-    /// rating a quarter, for 10 % fewer instructions in the whole encoding.
+    /// [`Compression::Fast`] the sums cover only a sample of each row, which
+    /// trades a little size for speed (measured in `BENCHMARKS.md`).
     ///
     /// [`Compression::Fastest`]: crate::Compression::Fastest
     /// [`Compression::Fast`]: crate::Compression::Fast

@@ -12,9 +12,9 @@
 //! the same tokenizer that writes them: over the whole block where the
 //! counts must be exact (short blocks, blocks near the size of storing them,
 //! and the default level's estimates), and otherwise over a quarter of it,
-//! one 1 KiB piece in four ([`Plan::sampled`]): on the benchmark corpus that
-//! made the files of `Fast` 2.7 % larger, and its encoding 10 % fewer
-//! instructions. A block whose code would not beat storing it is stored.
+//! one 1 KiB piece in four ([`Plan::sampled`]), a little size for a good deal
+//! of speed (measured in `BENCHMARKS.md`). A block whose code would not beat
+//! storing it is stored.
 //! The writing pass puts up to 56 bits at a time through [`FastBits`], into
 //! room for the most the symbols can take, and in blocks of mostly literals
 //! takes two literals per look-up ([`Pairs`]).
