@@ -1,12 +1,16 @@
 //! Arbitrary sequences of API calls, right and wrong: rows of the wrong
 //! length, too many rows, `write_bytes` pieces, the pixel and `u16` helpers
-//! on the wrong format, `finish` too early, and sinks that fail at a chosen
-//! byte (or on flush). Checked against a model of the writer:
+//! on the wrong format, palette indexes beyond the palette, `finish` too
+//! early, and sinks that fail at a chosen byte (or on flush). Checked
+//! against a model of the writer:
 //!
 //! - nothing panics;
-//! - a call that breaks a rule returns an error naming a rule it breaks, and a
-//!   call that breaks none succeeds unless the sink failed during it;
-//! - once any call has failed, every later call returns `Error::Poisoned`
+//! - a call that breaks a rule returns an error naming a rule it breaks (a
+//!   bad palette index with its exact row, pixel and value), and a call that
+//!   breaks none succeeds unless the sink failed during it;
+//! - a refused call changes nothing: the writer is not poisoned, and later
+//!   calls are judged as if it had not been made;
+//! - once the sink has failed, every later call returns `Error::Poisoned`
 //!   and nothing more reaches the sink;
 //! - any output that ends in IEND decodes (with `png`) to exactly the rows
 //!   written, and output without a successful `finish` never ends in IEND.
@@ -229,6 +233,49 @@ impl Model {
     }
 }
 
+/// For an indexed image: the first pixel among bytes `start..` of a row
+/// whose index is not below the palette's length, as (x, index). Pixel by
+/// pixel; the padding bits of a row's last byte are not pixels.
+fn bad_index(p: &Params, bytes: &[u8], start: usize) -> Option<(u32, u8)> {
+    if p.color != ColorType::Indexed {
+        return None;
+    }
+    let bits = p.depth.bits() as usize;
+    let per_byte = 8 / bits;
+    for (i, &b) in bytes.iter().enumerate() {
+        for k in 0..per_byte {
+            let x = (start + i) * per_byte + k;
+            if x >= p.width as usize {
+                return None;
+            }
+            let index = (b >> (8 - bits * (k + 1))) & ((1u16 << bits) - 1) as u8;
+            if index as usize >= p.palette_entries() {
+                return Some((x as u32, index));
+            }
+        }
+    }
+    None
+}
+
+/// Random bytes; for an indexed image, in three seeds of four, every index
+/// (and padding field) taken modulo the palette's length.
+fn image_bytes(p: &Params, seed: u8, n: usize) -> Vec<u8> {
+    let mut bytes = Rng(seed as u64).bytes(n);
+    if p.color == ColorType::Indexed && seed % 4 != 0 {
+        let bits = p.depth.bits() as u32;
+        let mask = ((1u16 << bits) - 1) as u8;
+        for b in &mut bytes {
+            let mut folded = 0;
+            for shift in (0..8).step_by(bits as usize) {
+                let index = (*b >> shift) & mask;
+                folded |= ((index as usize % p.palette_entries()) as u8) << shift;
+            }
+            *b = folded;
+        }
+    }
+    bytes
+}
+
 fn length(len: &Len, exact: usize) -> usize {
     match *len {
         Len::Exact => exact,
@@ -284,18 +331,25 @@ fuzz_target!(|input: Input| {
         Ok(mut w) => {
             for op in &input.ops {
                 let mut errs = Vec::new();
+                // The bad palette index a call must report: (row, x, index).
+                let mut bad = None;
                 let (r, bytes) = match op {
                     Op::Row { len, seed } => {
-                        let bytes = Rng(*seed as u64).bytes(length(len, n));
+                        let bytes = image_bytes(&p, *seed, length(len, n));
                         model.row(bytes.len(), &mut errs);
+                        if bytes.len() == n {
+                            bad = bad_index(&p, &bytes, 0).map(|(x, i)| (model.rows, x, i));
+                        }
                         (w.write_row(&bytes), bytes)
                     }
                     Op::Pixels { n: k, len, seed } => {
                         let k = *k as usize % 6;
                         let count = length(len, n / channels.max(1));
-                        let bytes = Rng(*seed as u64).bytes(k * count);
+                        let bytes = image_bytes(&p, *seed, k * count);
                         if p.depth != BitDepth::Eight || channels != k {
                             errs.push("WrongPixelFormat");
+                        } else if bytes.len() == n {
+                            bad = bad_index(&p, &bytes, 0).map(|(x, i)| (model.rows, x, i));
                         }
                         model.row(bytes.len(), &mut errs);
                         let r = match k {
@@ -326,9 +380,18 @@ fuzz_target!(|input: Input| {
                         (w.write_row_u16(&samples), bytes)
                     }
                     Op::Bytes { len, seed } => {
-                        let bytes = Rng(*seed as u64).bytes(*len as usize % (3 * n + 2));
+                        let bytes = image_bytes(&p, *seed, *len as usize % (3 * n + 2));
                         if bytes.len() > model.remaining() {
-                            errs.push("TooManyRows");
+                            errs.push("TooManyBytes");
+                        } else {
+                            // Row by row from where the current row stands.
+                            let (mut y, mut start, mut rest) =
+                                (model.rows, model.cur_len, &bytes[..]);
+                            while bad.is_none() && !rest.is_empty() {
+                                let k = (n - start).min(rest.len());
+                                bad = bad_index(&p, &rest[..k], start).map(|(x, i)| (y, x, i));
+                                (y, start, rest) = (y + 1, 0, &rest[k..]);
+                            }
                         }
                         (w.write_bytes(&bytes), bytes)
                     }
@@ -353,10 +416,28 @@ fuzz_target!(|input: Input| {
                         break;
                     }
                 };
+                if bad.is_some() {
+                    errs.push("PaletteIndex");
+                }
                 check(&r, &errs, &model, sink_failed(&r));
+                if let (
+                    Err(Error::PaletteIndex {
+                        row,
+                        x,
+                        index,
+                        palette_len,
+                    }),
+                    Some(want),
+                ) = (&r, bad)
+                {
+                    assert_eq!((*row, *x, *index), want, "palette index reported");
+                    assert_eq!(*palette_len, p.palette_entries());
+                }
                 match r {
                     Ok(()) => model.accept(&bytes),
-                    Err(_) => model.poisoned = true,
+                    // A refused call changes nothing; a sink error ends all.
+                    Err(Error::Sink(_)) => model.poisoned = true,
+                    Err(_) => {}
                 }
             }
         }

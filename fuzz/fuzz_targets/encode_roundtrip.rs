@@ -4,13 +4,16 @@
 //! what is wrong (the model in `src/lib.rs` is written from the PNG
 //! specification) with nothing written to the sink; valid ones must give a
 //! file whose chunks are laid out as specified and which the `png` crate
-//! decodes to exactly the pixels and metadata given.
+//! decodes to exactly the pixels and metadata given. In indexed images a
+//! call holding an index beyond the palette must be refused with the first
+//! such pixel (found here pixel by pixel), changing nothing: the same data
+//! with every index taken modulo the palette's length is then accepted.
 
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pngstream::{BitDepth, ColorType, Compression, StreamingWriter, encode};
+use pngstream::{BitDepth, ColorType, Compression, Error, StreamingWriter, encode};
 use pngstream_fuzz::{FILTERS, Params, Rng, check_outcome, check_png};
 
 /// Pixels per image at most, so that one run stays fast.
@@ -177,7 +180,8 @@ fn image(p: &Params, pixels: &Pixels) -> Vec<u8> {
     match pixels {
         Pixels::Cycle(b) if !b.is_empty() => b.iter().copied().cycle().take(n).collect(),
         Pixels::Cycle(_) => vec![0; n],
-        Pixels::Random(seed) => Rng(*seed).bytes(n),
+        // Random indexes stay within the palette; the other kinds may not.
+        Pixels::Random(seed) => fold(p, &Rng(*seed).bytes(n)),
         Pixels::Ramp(step) => {
             let rb = p.row_bytes().max(1);
             (0..n)
@@ -187,9 +191,102 @@ fn image(p: &Params, pixels: &Pixels) -> Vec<u8> {
     }
 }
 
+/// For an indexed image: every index (and padding field) in `bytes` taken
+/// modulo the palette's length; other images unchanged.
+fn fold(p: &Params, bytes: &[u8]) -> Vec<u8> {
+    if p.color != ColorType::Indexed || p.palette_entries() == 0 {
+        return bytes.to_vec();
+    }
+    let bits = p.depth.bits() as usize;
+    let mask = ((1u16 << bits) - 1) as u8;
+    bytes
+        .iter()
+        .map(|&b| {
+            (0..8).step_by(bits).fold(0, |acc, shift| {
+                let index = (b >> shift) & mask;
+                acc | ((index as usize % p.palette_entries()) as u8) << shift
+            })
+        })
+        .collect()
+}
+
+/// For an indexed image: the first pixel in `bytes`, which start at byte
+/// `off` of the image, whose index is not below the palette's length, as
+/// (row, x, index). Pixel by pixel; padding bits are not pixels.
+fn bad_index(p: &Params, bytes: &[u8], off: usize) -> Option<(u32, u32, u8)> {
+    if p.color != ColorType::Indexed {
+        return None;
+    }
+    let bits = p.depth.bits() as usize;
+    let per_byte = 8 / bits;
+    let n = p.row_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let (y, col) = ((off + i) / n, (off + i) % n);
+        for k in 0..per_byte {
+            let x = col * per_byte + k;
+            let index = (b >> (8 - bits * (k + 1))) & ((1u16 << bits) - 1) as u8;
+            if x < p.width as usize && index as usize >= p.palette_entries() {
+                return Some((y as u32, x as u32, index));
+            }
+        }
+    }
+    None
+}
+
+#[derive(Clone, Copy)]
+enum Call {
+    Row,
+    Typed,
+    Bytes,
+}
+
+/// Feeds `data` (image bytes from offset `off`) with `call`. A piece with a
+/// bad palette index must be refused with exactly that pixel, changing
+/// nothing; its folded copy is then fed instead. What was accepted is
+/// appended to `accepted`.
+fn put(
+    w: &mut StreamingWriter<&mut Vec<u8>>,
+    p: &Params,
+    call: Call,
+    data: &[u8],
+    off: usize,
+    accepted: &mut Vec<u8>,
+) {
+    let feed = |w: &mut StreamingWriter<&mut Vec<u8>>, d: &[u8]| match call {
+        Call::Row => w.write_row(d),
+        Call::Typed => write_typed(w, p, d),
+        Call::Bytes => w.write_bytes(d),
+    };
+    let rows = w.rows_written();
+    match (feed(w, data), bad_index(p, data, off)) {
+        (Ok(()), None) => accepted.extend_from_slice(data),
+        (
+            Err(Error::PaletteIndex {
+                row,
+                x,
+                index,
+                palette_len,
+            }),
+            Some(want),
+        ) => {
+            assert_eq!((row, x, index), want, "bad index reported in {p:?}");
+            assert_eq!(palette_len, p.palette_entries());
+            assert_eq!(w.rows_written(), rows, "a refused call wrote rows");
+            let fixed = fold(p, data);
+            feed(w, &fixed).unwrap_or_else(|e| panic!("folded data refused in {p:?}: {e}"));
+            accepted.extend_from_slice(&fixed);
+        }
+        (r, want) => panic!("{p:?}: {r:?}, expected bad index {want:?}"),
+    }
+}
+
 /// Writes one row with the typed helper that fits the format, if any.
-fn write_typed(w: &mut StreamingWriter<&mut Vec<u8>>, p: &Params, row: &[u8]) {
-    let r = match (p.depth, p.color.channels()) {
+fn write_typed(
+    w: &mut StreamingWriter<&mut Vec<u8>>,
+    p: &Params,
+    row: &[u8],
+) -> Result<(), Error<core::convert::Infallible>> {
+    match (p.depth, p.color.channels()) {
         (BitDepth::Eight, 1) => w.write_pixels(row.as_chunks::<1>().0),
         (BitDepth::Eight, 2) => w.write_pixels(row.as_chunks::<2>().0),
         (BitDepth::Eight, 3) => w.write_pixels(row.as_chunks::<3>().0),
@@ -202,8 +299,7 @@ fn write_typed(w: &mut StreamingWriter<&mut Vec<u8>>, p: &Params, row: &[u8]) {
             w.write_row_u16(&s)
         }
         _ => w.write_row(row),
-    };
-    r.unwrap_or_else(|e| panic!("typed row of {p:?}: {e}"));
+    }
 }
 
 fuzz_target!(|input: Input| {
@@ -218,6 +314,20 @@ fuzz_target!(|input: Input| {
             Vec::new()
         };
         let r = encode(&opts, &img);
+        if let Some((y, x, i)) = violations
+            .is_empty()
+            .then(|| bad_index(&p, &img, 0))
+            .flatten()
+        {
+            assert!(
+                matches!(r, Err(Error::PaletteIndex { row, x: ex, index, .. }) if (row, ex, index) == (y, x, i)),
+                "{p:?}: {r:?}, expected bad index {:?}",
+                (y, x, i)
+            );
+            let img = fold(&p, &img);
+            check_png(&encode(&opts, &img).unwrap(), &p, &img);
+            return;
+        }
         check_outcome(&p, &violations, &r);
         if let Ok(png) = r {
             check_png(&png, &p, &img);
@@ -236,36 +346,39 @@ fuzz_target!(|input: Input| {
     assert_eq!((w.width(), w.height()), (p.width, p.height));
     let img = image(&p, &input.pixels);
     let n = p.row_bytes();
+    // The image as accepted: bytes refused for a bad palette index are
+    // replaced by their folded copy.
+    let mut got = Vec::with_capacity(img.len());
     match &input.feed {
         Feed::Rows => {
-            for row in img.chunks(n) {
-                w.write_row(row).unwrap();
+            for (y, row) in img.chunks(n).enumerate() {
+                put(&mut w, &p, Call::Row, row, y * n, &mut got);
             }
         }
         Feed::Typed => {
-            for row in img.chunks(n) {
-                write_typed(&mut w, &p, row);
+            for (y, row) in img.chunks(n).enumerate() {
+                put(&mut w, &p, Call::Typed, row, y * n, &mut got);
             }
         }
         Feed::Bytes(pieces) => {
             let mut pos = 0;
             for &k in pieces {
                 let k = (k as usize).min(img.len() - pos);
-                w.write_bytes(&img[pos..pos + k]).unwrap();
+                put(&mut w, &p, Call::Bytes, &img[pos..pos + k], pos, &mut got);
                 pos += k;
             }
-            w.write_bytes(&img[pos..]).unwrap();
+            put(&mut w, &p, Call::Bytes, &img[pos..], pos, &mut got);
         }
         Feed::Mixed(choices) => {
             for (y, row) in img.chunks(n).enumerate() {
                 let c = choices.get(y).copied().unwrap_or(0);
                 match c % 3 {
-                    0 => w.write_row(row).unwrap(),
-                    1 => write_typed(&mut w, &p, row),
+                    0 => put(&mut w, &p, Call::Row, row, y * n, &mut got),
+                    1 => put(&mut w, &p, Call::Typed, row, y * n, &mut got),
                     _ => {
                         let cut = (c as usize / 3) % (n + 1);
-                        w.write_bytes(&row[..cut]).unwrap();
-                        w.write_bytes(&row[cut..]).unwrap();
+                        put(&mut w, &p, Call::Bytes, &row[..cut], y * n, &mut got);
+                        put(&mut w, &p, Call::Bytes, &row[cut..], y * n + cut, &mut got);
                     }
                 }
             }
@@ -275,5 +388,5 @@ fuzz_target!(|input: Input| {
     assert_eq!(w.rows_written(), p.height);
     w.finish()
         .unwrap_or_else(|e| panic!("finish of {p:?}: {e}"));
-    check_png(&out, &p, &img);
+    check_png(&out, &p, &got);
 });
