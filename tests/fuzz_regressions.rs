@@ -3,7 +3,91 @@
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options, StreamingWriter};
+
+/// Forwards to `System`, noting the largest single request made by a thread
+/// that asked to be watched (other tests of this binary run alongside).
+struct Watching;
+
+thread_local! {
+    static WATCHED: Cell<bool> = const { Cell::new(false) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note(size: usize) {
+    if WATCHED.with(Cell::get) {
+        LARGEST.with(|l| l.set(l.get().max(size)));
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the thread-locals
+// (const-initialised, no destructor) only observe sizes.
+unsafe impl GlobalAlloc for Watching {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Watching = Watching;
+
+/// The largest single allocation `f` asks for on this thread.
+fn largest_request<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.with(|l| l.set(0));
+    WATCHED.with(|w| w.set(true));
+    let r = f();
+    WATCHED.with(|w| w.set(false));
+    (r, LARGEST.with(Cell::get))
+}
+
+/// `encode_roundtrip` with the default sanitizer (`-rss_limit_mb=2048`),
+/// in its first minute: `out-of-memory (malloc(4290777087))`. At the stored
+/// level `encode` reserved output for `image.len() + height + …` bytes
+/// before checking the options or that the image held `height` rows, so a
+/// one-byte image claiming close to 2^32 rows asked for 4 GiB. (Without a
+/// sanitizer libFuzzer has no malloc hooks, and the smoke run never saw
+/// it.) Fixed by checking the options and the image's length first and
+/// sizing the output from the image (commit 73c5e6f).
+#[test]
+fn encode_allocates_nothing_for_a_height_it_was_only_told() {
+    let opts = Options::new(1, pngstream::MAX_DIMENSION, ColorType::Grayscale)
+        .compression(Compression::Stored);
+    let (r, largest) = largest_request(|| pngstream::encode(&opts, &[0]));
+    assert!(
+        matches!(r, Err(Error::WrongImageLength { len: 1, expected }) if expected == pngstream::MAX_DIMENSION as u128),
+        "{r:?}"
+    );
+    assert!(largest < 1 << 20, "{largest} bytes asked for at once");
+    // A height beyond PNG's limit: refused as such, before anything else.
+    let opts =
+        Options::new(1, 4_290_777_087, ColorType::Grayscale).compression(Compression::Stored);
+    let (r, largest) = largest_request(|| pngstream::encode(&opts, &[0]));
+    assert!(matches!(r, Err(Error::InvalidDimensions { .. })), "{r:?}");
+    assert!(largest < 1 << 20, "{largest} bytes asked for at once");
+    // The same image with every row there is encoded, its output sized once.
+    let opts = Options::new(1, 1000, ColorType::Grayscale).compression(Compression::Stored);
+    let (png, largest) = largest_request(|| pngstream::encode(&opts, &[5; 1000]).unwrap());
+    assert!(largest < 1 << 20, "{largest} bytes asked for at once");
+    assert_eq!(common::decode_png(&png).unwrap().data, [5; 1000]);
+}
 
 /// `api_misuse`, found in its first minute: `write_pixels` checked the pixel
 /// format before the poisoned state, so on a poisoned writer a helper of the

@@ -436,5 +436,23 @@ fn widest_rows_in_a_capped_address_space() {
     }
     // 1-bit greyscale rows (256 MiB) fit; RGBA16 rows (16 GiB) do not.
     assert!(worked > 0 && out_of_memory > 0, "{worked} {out_of_memory}");
+    // A 600 MB row without filtering: the writer holds only room for its
+    // output, and the buffer `write_bytes` assembles a row in fails first.
+    // That refusal changes nothing: no row written, the writer not poisoned.
+    let opts = Options::new(600_000_000, 2, ColorType::Grayscale)
+        .filter(Filter::None)
+        .compression(Compression::Stored);
+    let mut w = StreamingWriter::with_options(Vec::new(), &opts).unwrap();
+    let r = w.write_bytes(&[7; 10]);
+    assert!(
+        matches!(r, Err(Error::OutOfMemory { bytes: 600_000_000 })),
+        "{r:?}"
+    );
+    assert_eq!(w.rows_written(), 0);
+    w.write_bytes(&[]).unwrap();
+    assert!(matches!(
+        w.finish(),
+        Err(Error::MissingRows { written: 0, .. })
+    ));
     eprintln!("capped child ran: {worked} writers made, {out_of_memory} out of memory");
 }
