@@ -9,6 +9,7 @@ script gives the same files.
 """
 import os
 import random
+import struct
 
 TARGETS = [
     "encode_roundtrip",
@@ -20,6 +21,19 @@ TARGETS = [
 ]
 SIZES = [8, 24, 64, 128, 256, 512, 1024]
 
+
+def banded_handover():
+    """A recipe for the image that once broke the default level: 1500 px
+    RGB8 rows, adaptive filter, bands of 64 rows that alternate between a
+    repeated 4-row block and a noisy ramp. It reaches a block flushed by a
+    window slide that hands the lazy parser over to run-length segments."""
+    b = struct.pack("<H", 1499) + bytes([0, 5, 0, 5, 0])  # width, wide, RGB8, Default, Adaptive, IDAT
+    b += struct.pack("<I", 0) + struct.pack("<Q", 1)  # whole rows, seed
+    band = lambda kind, param: bytes([1, kind, 10]) + struct.pack("<HI", 25856, param)
+    noisy = 4 | (21 << 9)  # slopes 4/64 per sample and 21/64 per row, noise of 1
+    return b + b"".join(band(2, 3) + band(1, noisy) for _ in range(5))
+
+
 here = os.path.dirname(os.path.abspath(__file__))
 for t in TARGETS:
     d = os.path.join(here, "corpus", t)
@@ -28,6 +42,8 @@ for t in TARGETS:
     seeds = {"seed-empty": b"", "seed-zeros": bytes(64), "seed-ones": b"\xff" * 64}
     for n in SIZES:
         seeds[f"seed-random-{n}"] = bytes(rng.randrange(256) for _ in range(n))
+    if t == "large_structured":
+        seeds["seed-banded-handover"] = banded_handover()
     for name, data in seeds.items():
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)

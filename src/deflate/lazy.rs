@@ -91,6 +91,20 @@ impl Lazy {
         self.match_available
     }
 
+    /// Nothing held back and no match pending: what a flush leaves.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn is_idle(&self) -> bool {
+        !self.match_available && self.match_length < MIN_MATCH
+    }
+
+    /// A dictionary of `len` bytes starts the window, already indexed
+    /// (see [`Lz::set_dictionary`]).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn after_dictionary(&mut self, len: usize) {
+        debug_assert!(!self.match_available && self.plain_left == 0 && self.plain_due == 0);
+        self.indexed_to = len;
+    }
+
     /// The window moves down by `shift`.
     pub(super) fn slide(&mut self, shift: usize) {
         // A pending match stays inside the window.
@@ -383,6 +397,8 @@ mod tests {
         // A block flushed by the window slide decided to leave matching
         // while the lazy parser still held a position back: that byte was
         // skipped and a stale match start gave distances beyond the window.
+        #[cfg(feature = "__internal")]
+        let before = crate::deflate::probe::counts();
         for (w, band) in [(1500, 64), (1000, 16), (2000, 100), (3000, 40)] {
             let data = banded_rows(w, 600, band);
             for piece in [w * 3 + 1, 4096, 1 << 20] {
@@ -397,6 +413,13 @@ mod tests {
                     "width {w} band {band} piece {piece}"
                 );
             }
+        }
+        // These inputs reach the hand-over this test is about.
+        #[cfg(feature = "__internal")]
+        {
+            use crate::deflate::probe::{Path, counts};
+            let after = counts()[Path::LeaveLazyAfterSlide as usize];
+            assert!(after > before[Path::LeaveLazyAfterSlide as usize]);
         }
     }
 

@@ -19,7 +19,7 @@ pub struct Layout {
 /// What one band looks like.
 #[derive(Clone, Copy, Debug)]
 pub enum Band {
-    /// A ramp in x and y at a given slope, per sample.
+    /// A ramp in x and y, per sample, at slopes in 64ths of a step.
     Smooth { dx: u32, dy: u32 },
     /// The ramp with a little noise: like a photograph's residuals.
     Noisy { dx: u32, dy: u32, amp: u32 },
@@ -41,13 +41,13 @@ impl Band {
         let p = |shift: u32, m: u32| (param >> shift) % m;
         match kind % 7 {
             0 => Band::Smooth {
-                dx: p(0, 9),
-                dy: p(8, 5),
+                dx: p(0, 512),
+                dy: p(9, 256),
             },
             1 => Band::Noisy {
-                dx: p(0, 9),
-                dy: p(8, 5),
-                amp: 1 + p(16, 6),
+                dx: p(0, 512),
+                dy: p(9, 256),
+                amp: 1 + p(17, 6),
             },
             2 => Band::RepeatRows {
                 k: 1 + p(0, 8) as usize,
@@ -122,7 +122,8 @@ pub fn paint(rng: &mut Rng, img: &mut [u8], layout: Layout, from: usize, to: usi
                 let (y, x) = (p / n, p % n);
                 let k = (n - x).min(to - p);
                 for i in 0..layout.samples {
-                    let mut v = (i as u32 * dx + y as u32 * dy).wrapping_mul(scale);
+                    let ramp = (i as u64 * dx as u64 + y as u64 * dy as u64) >> 6;
+                    let mut v = (ramp as u32).wrapping_mul(scale);
                     if amp > 0 {
                         v = v.wrapping_add((rng.next_u64() % (2 * amp as u64 + 1)) as u32);
                     }
