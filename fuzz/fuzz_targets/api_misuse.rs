@@ -20,7 +20,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use pngstream::{BitDepth, ColorType, Compression, Error, Sink, StreamingWriter};
-use pngstream_fuzz::{FILTERS, Params, Rng, check_png, error_name};
+use pngstream_fuzz::{FILTERS, FORMATS, Params, Rng, check_png, error_name};
 
 #[derive(Arbitrary, Debug)]
 enum Len {
@@ -128,28 +128,9 @@ impl Sink for FailingSink {
     }
 }
 
-/// (colour type, depth) pairs PNG allows.
-const FORMATS: [(ColorType, BitDepth); 15] = [
-    (ColorType::Grayscale, BitDepth::One),
-    (ColorType::Grayscale, BitDepth::Two),
-    (ColorType::Grayscale, BitDepth::Four),
-    (ColorType::Grayscale, BitDepth::Eight),
-    (ColorType::Grayscale, BitDepth::Sixteen),
-    (ColorType::Rgb, BitDepth::Eight),
-    (ColorType::Rgb, BitDepth::Sixteen),
-    (ColorType::Indexed, BitDepth::One),
-    (ColorType::Indexed, BitDepth::Two),
-    (ColorType::Indexed, BitDepth::Four),
-    (ColorType::Indexed, BitDepth::Eight),
-    (ColorType::GrayscaleAlpha, BitDepth::Eight),
-    (ColorType::GrayscaleAlpha, BitDepth::Sixteen),
-    (ColorType::Rgba, BitDepth::Eight),
-    (ColorType::Rgba, BitDepth::Sixteen),
-];
-
 fn params(input: &Input) -> Params {
     let (color, depth) = FORMATS[input.format as usize % FORMATS.len()];
-    let mut rng = Rng(input.palette_seed as u64);
+    let mut rng = Rng::new(input.palette_seed as u64);
     let (palette, trns) = match color {
         ColorType::Indexed => {
             let max = 1usize << depth.bits();
@@ -260,7 +241,7 @@ fn bad_index(p: &Params, bytes: &[u8], start: usize) -> Option<(u32, u8)> {
 /// Random bytes; for an indexed image, in three seeds of four, every index
 /// (and padding field) taken modulo the palette's length.
 fn image_bytes(p: &Params, seed: u8, n: usize) -> Vec<u8> {
-    let mut bytes = Rng(seed as u64).bytes(n);
+    let mut bytes = Rng::new(seed as u64).bytes(n);
     if p.color == ColorType::Indexed && seed % 4 != 0 {
         let bits = p.depth.bits() as u32;
         let mask = ((1u16 << bits) - 1) as u8;
@@ -364,7 +345,7 @@ fuzz_target!(|input: Input| {
                         (r, bytes)
                     }
                     Op::U16 { len, seed } => {
-                        let samples: Vec<u16> = Rng(*seed as u64)
+                        let samples: Vec<u16> = Rng::new(*seed as u64)
                             .bytes(2 * length(len, n / 2))
                             .chunks(2)
                             .map(|b| u16::from_be_bytes([b[0], b[1]]))

@@ -17,8 +17,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
-use pngstream::internal::RawDeflate;
 use pngstream::Compression;
+use pngstream::internal::RawDeflate;
+use pngstream_fuzz::Rng;
 
 /// The whole input is capped so that one run stays well under a second; it
 /// is still several times the 256 KiB window buffer.
@@ -57,16 +58,6 @@ struct Input {
     levels: u8,
 }
 
-fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-    let mut x = seed | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    }
-}
-
 /// A segment length from fuzz bits, log-uniform from 0 to 256 KiB: mostly
 /// short, now and then long enough for several blocks and window slides.
 fn seg_len(len: u32) -> usize {
@@ -91,7 +82,8 @@ fn build(segments: &[Segment]) -> Vec<u8> {
                 }
             }
             Segment::Random { seed, len } => {
-                let mut r = xorshift(seed);
+                let mut rng = Rng::new(seed);
+                let mut r = || rng.next_u64();
                 d.extend((0..seg_len(len).min(room)).map(|_| (r() >> 24) as u8));
             }
             Segment::Fill { byte, len } => {
@@ -99,7 +91,8 @@ fn build(segments: &[Segment]) -> Vec<u8> {
                 d.resize(d.len() + n, byte);
             }
             Segment::Alphabet { seed, bits, len } => {
-                let mut r = xorshift(seed);
+                let mut rng = Rng::new(seed);
+                let mut r = || rng.next_u64();
                 let mask = ((1u16 << (bits % 8 + 1)) - 1) as u8;
                 d.extend((0..seg_len(len).min(room)).map(|_| (r() >> 29) as u8 & mask));
             }
@@ -216,7 +209,11 @@ fuzz_target!(|input: Input| {
     let exact = || RawDeflate::stored_exact(n as u64);
     let whole = compress(exact(), &data, &[]);
     check_inflate(Compression::Stored, &whole, &data);
-    assert_eq!(whole.len(), n + 5 * n.div_ceil(65_535).max(1), "stored_exact, {n} bytes");
+    assert_eq!(
+        whole.len(),
+        n + 5 * n.div_ceil(65_535).max(1),
+        "stored_exact, {n} bytes"
+    );
     let split = compress(exact(), &data, &input.pieces);
     assert!(split == whole, "stored_exact output depends on the pieces");
 });

@@ -132,21 +132,23 @@ fn params(input: &Input) -> Params {
     let depth = BitDepth::ALL[input.depth as usize % 5];
     let palette = match input.palette {
         PaletteChoice::None => None,
-        PaletteChoice::Entries { count, seed } => Some(Rng(seed).bytes(3 * (count as usize % 258))),
-        PaletteChoice::RawLen { len, seed } => Some(Rng(seed).bytes(len as usize % 800)),
+        PaletteChoice::Entries { count, seed } => {
+            Some(Rng::new(seed).bytes(3 * (count as usize % 258)))
+        }
+        PaletteChoice::RawLen { len, seed } => Some(Rng::new(seed).bytes(len as usize % 800)),
     };
     let entries = palette.as_ref().map_or(0, |p| p.len() / 3);
     let trns = match &input.trns {
         TrnsChoice::None => None,
         TrnsChoice::Bytes(b) => Some(b.clone()),
         TrnsChoice::Fitting { len, seed } => {
-            let mut r = Rng(*seed);
+            let mut r = Rng::new(*seed);
             let max = (1u32 << depth.bits()) - 1;
             let mut sample = || ((r.next_u64() >> 32) as u32 % (max + 1)) as u16;
             Some(match color {
                 ColorType::Indexed => {
                     let n = 1 + *len as usize % entries.max(1);
-                    Rng(*seed).bytes(n)
+                    Rng::new(*seed).bytes(n)
                 }
                 ColorType::Grayscale => sample().to_be_bytes().to_vec(),
                 _ => [sample(), sample(), sample()]
@@ -181,7 +183,7 @@ fn image(p: &Params, pixels: &Pixels) -> Vec<u8> {
         Pixels::Cycle(b) if !b.is_empty() => b.iter().copied().cycle().take(n).collect(),
         Pixels::Cycle(_) => vec![0; n],
         // Random indexes stay within the palette; the other kinds may not.
-        Pixels::Random(seed) => fold(p, &Rng(*seed).bytes(n)),
+        Pixels::Random(seed) => fold(p, &Rng::new(*seed).bytes(n)),
         Pixels::Ramp(step) => {
             let rb = p.row_bytes().max(1);
             (0..n)

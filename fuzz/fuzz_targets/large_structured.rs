@@ -16,33 +16,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pngstream::{BitDepth, ColorType, Compression, StreamingWriter};
+use pngstream::{ColorType, Compression, StreamingWriter};
 use pngstream_fuzz::kit::Rng;
 use pngstream_fuzz::kit::bands::{Band, Layout, finish_rows, paint};
-use pngstream_fuzz::{FILTERS, Params, check_png};
+use pngstream_fuzz::{FILTERS, FORMATS, Params, check_png};
 
 /// Raw bytes at most: large enough for many slides of the 256 KiB window
 /// and several 128 KiB segments, small enough for a run in seconds.
 const MAX_RAW: usize = 6 << 20;
-
-/// The 15 valid colour type and bit depth pairs.
-const FORMATS: [(ColorType, BitDepth); 15] = [
-    (ColorType::Grayscale, BitDepth::One),
-    (ColorType::Grayscale, BitDepth::Two),
-    (ColorType::Grayscale, BitDepth::Four),
-    (ColorType::Grayscale, BitDepth::Eight),
-    (ColorType::Grayscale, BitDepth::Sixteen),
-    (ColorType::Rgb, BitDepth::Eight),
-    (ColorType::Rgb, BitDepth::Sixteen),
-    (ColorType::Indexed, BitDepth::One),
-    (ColorType::Indexed, BitDepth::Two),
-    (ColorType::Indexed, BitDepth::Four),
-    (ColorType::Indexed, BitDepth::Eight),
-    (ColorType::GrayscaleAlpha, BitDepth::Eight),
-    (ColorType::GrayscaleAlpha, BitDepth::Sixteen),
-    (ColorType::Rgba, BitDepth::Eight),
-    (ColorType::Rgba, BitDepth::Sixteen),
-];
 
 /// The matching levels, whose state crosses blocks, come up most.
 const LEVELS: [Compression; 8] = [
@@ -132,11 +113,22 @@ fuzz_target!(|r: Recipe| {
             break;
         }
         let len = ((256usize << (b.log % 15)) + b.extra as usize).min(total - pos);
-        paint(&mut rng, &mut img, layout, pos, pos + len, Band::from_bits(b.kind, b.param));
+        paint(
+            &mut rng,
+            &mut img,
+            layout,
+            pos,
+            pos + len,
+            Band::from_bits(b.kind, b.param),
+        );
         pos += len;
     }
     rng.fill(&mut img[pos..]);
-    finish_rows(&mut img, layout, (color == ColorType::Indexed).then_some(entries));
+    finish_rows(
+        &mut img,
+        layout,
+        (color == ColorType::Indexed).then_some(entries),
+    );
 
     let mut out = Vec::new();
     let mut w = StreamingWriter::with_options(&mut out, &p.options())
@@ -159,7 +151,8 @@ fuzz_target!(|r: Recipe| {
             at += k;
         }
     }
-    w.finish().unwrap_or_else(|e| panic!("finish of {p:?}: {e}"));
+    w.finish()
+        .unwrap_or_else(|e| panic!("finish of {p:?}: {e}"));
     check_png(&out, &p, &img);
     report();
 });

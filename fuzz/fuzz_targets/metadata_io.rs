@@ -133,7 +133,9 @@ fuzz_target!(|input: Input| {
                     _ => Placement::AfterImageData,
                 };
                 (
-                    CustomChunk::new(*kind, data, placement).ok().map(Into::into),
+                    CustomChunk::new(*kind, data, placement)
+                        .ok()
+                        .map(Into::into),
                     false,
                 )
             }

@@ -12,6 +12,25 @@ use std::convert::Infallible;
 
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options};
 
+/// The 15 valid colour type and bit depth pairs.
+pub const FORMATS: [(ColorType, BitDepth); 15] = [
+    (ColorType::Grayscale, BitDepth::One),
+    (ColorType::Grayscale, BitDepth::Two),
+    (ColorType::Grayscale, BitDepth::Four),
+    (ColorType::Grayscale, BitDepth::Eight),
+    (ColorType::Grayscale, BitDepth::Sixteen),
+    (ColorType::Rgb, BitDepth::Eight),
+    (ColorType::Rgb, BitDepth::Sixteen),
+    (ColorType::Indexed, BitDepth::One),
+    (ColorType::Indexed, BitDepth::Two),
+    (ColorType::Indexed, BitDepth::Four),
+    (ColorType::Indexed, BitDepth::Eight),
+    (ColorType::GrayscaleAlpha, BitDepth::Eight),
+    (ColorType::GrayscaleAlpha, BitDepth::Sixteen),
+    (ColorType::Rgba, BitDepth::Eight),
+    (ColorType::Rgba, BitDepth::Sixteen),
+];
+
 /// The filters of the committed API (the adaptive choice included).
 pub const FILTERS: &[Filter] = Filter::ALL;
 
@@ -293,20 +312,5 @@ pub fn check_png(bytes: &[u8], p: &Params, img: &[u8]) {
 /// The result type of the one-shot helper, for naming.
 pub type EncodeResult = Result<Vec<u8>, Error<Infallible>>;
 
-/// A deterministic byte generator (xorshift64*).
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0 | 1;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next_u64() >> 56) as u8).collect()
-    }
-}
+/// The deterministic byte generator of the test kit.
+pub use kit::Rng;
