@@ -107,6 +107,8 @@ fn dimensions_out_of_range_are_refused_before_anything_is_written() {
                         matches!(r, Err(Error::InvalidDimensions { width, height }) if width == w && height == h),
                         "{w}x{h} {color} {depth:?}: {r:?}"
                     );
+                    let message = r.unwrap_err().to_string();
+                    assert!(message.contains(&format!("{w}x{h}")), "{message}");
                     assert!(out.is_empty());
                 }
             }
@@ -284,6 +286,11 @@ fn palettes_of_0_and_257_entries_are_refused() {
         let (r, _) = start(&Options::new(4, 4, ColorType::Grayscale).palette(&entries(n)));
         assert!(matches!(r, Err(Error::PaletteNotAllowed { .. })), "{r:?}");
     }
+    // RGB images may carry a suggested palette of up to 256 entries.
+    for color in [ColorType::Rgb, ColorType::Rgba] {
+        let (r, _) = start(&Options::new(2, 2, color).palette(&entries(256)));
+        assert!(r.is_ok(), "{color}: {r:?}");
+    }
     // 256 entries are fine, and so is a tRNS of 256 but not 257 bytes.
     let opts = Options::new(4, 1, ColorType::Indexed).palette(&entries(256));
     let png = pngstream::encode(&opts.clone().transparency(&[9; 256]), &[0, 1, 254, 255]).unwrap();
@@ -304,6 +311,8 @@ fn idat_chunk_sizes_of_0_and_2_pow_31_are_refused() {
             matches!(r, Err(Error::InvalidChunkSize { size: s }) if s == size),
             "{size}: {r:?}"
         );
+        let message = r.unwrap_err().to_string();
+        assert!(message.contains(&size.to_string()), "{message}");
         assert!(out.is_empty());
     }
 }
