@@ -91,6 +91,28 @@ impl Adler32 {
     }
 }
 
+/// The Adler-32 of two pieces of data joined, from the checksum of each
+/// and the length of the second (zlib's `adler32_combine`): the parallel
+/// writer checksums each segment on its own thread and joins them in order.
+///
+/// With `a` the sum of the bytes plus one and `b` the sum of the running
+/// `a` after each byte, the second piece's bytes add `a2 − 1` to the first
+/// piece's `a`; and each of its `len2` steps adds to `b` the first piece's
+/// `a1` on top of its own running sum, so `b = b1 + b2 + len2·(a1 − 1)`,
+/// all modulo [`MOD`].
+#[cfg(feature = "std")]
+pub(crate) fn combine(adler1: u32, adler2: u32, len2: u64) -> u32 {
+    let m = MOD as u64;
+    let rem = len2 % m;
+    let (a1, b1) = ((adler1 & 0xffff) as u64, (adler1 >> 16) as u64);
+    let (a2, b2) = ((adler2 & 0xffff) as u64, (adler2 >> 16) as u64);
+    // `m − 1` and `m − rem` keep the subtractions of 1 and of `rem` from
+    // going below zero; every term is below 2^34, far from overflow.
+    let a = (a1 + a2 + m - 1) % m;
+    let b = (b1 + b2 + rem * a1 + m - rem) % m;
+    ((b << 16) | a) as u32
+}
+
 /// Adler-32 of `data` in one call.
 #[cfg(test)]
 pub(crate) fn adler32(data: &[u8]) -> u32 {
@@ -118,6 +140,56 @@ mod tests {
     fn known_values() {
         assert_eq!(adler32(b""), 1);
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn combine_matches_the_checksum_of_the_joined_data() {
+        let mut x = 99u32;
+        let data: Vec<u8> = (0..200_000)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                // Long stretches of 0xFF push both sums towards the modulus.
+                if (i / 7000) % 3 == 0 {
+                    0xff
+                } else {
+                    (x >> 16) as u8
+                }
+            })
+            .collect();
+        let mod_len = MOD as usize;
+        for split in [0, 1, 15, 5552, 65_520, 65_521, 65_522, 100_000, 200_000] {
+            for end in [
+                split,
+                split + 1,
+                split + mod_len,
+                split + 2 * mod_len + 7,
+                200_000,
+            ] {
+                let end = end.min(data.len());
+                let (first, second) = (&data[..split], &data[split..end]);
+                assert_eq!(
+                    combine(plain(first), plain(second), second.len() as u64),
+                    plain(&data[..end]),
+                    "split {split} end {end}"
+                );
+            }
+        }
+        // Many pieces joined one after another, as the writer does.
+        let mut sum = plain(&[]);
+        for piece in data.chunks(12_345) {
+            sum = combine(sum, plain(piece), piece.len() as u64);
+        }
+        assert_eq!(sum, plain(&data));
+        // Lengths beyond 32 bits: zeros change neither sum's bytes, only
+        // the weights, so the checksum of 2^32 + 3 zeros after `x` is
+        // known without hashing them: a stays, b grows by a·len.
+        let head = plain(b"x");
+        let len: u64 = (1 << 32) + 3;
+        let zeros = (((len % MOD as u64) as u32) << 16) | 1;
+        let (a, b) = (head & 0xffff, head >> 16);
+        let want = (((b as u64 + a as u64 * len) % MOD as u64) as u32) << 16 | a;
+        assert_eq!(combine(head, zeros, len), want);
     }
 
     #[test]

@@ -161,6 +161,14 @@ pub enum Error<E> {
     /// conflict with another, or does not fit the image or its place; see
     /// [`MetadataError`](crate::MetadataError).
     Metadata(crate::MetadataError),
+    /// A thread encoding with [`Options::threads`](crate::Options::threads)
+    /// panicked, which is a bug in this crate, or every such thread ended
+    /// early. The writer is poisoned: later calls return
+    /// [`Error::Poisoned`].
+    WorkerPanicked {
+        /// The panic's message.
+        message: alloc::string::String,
+    },
     /// The writer stopped at an earlier sink error and accepts nothing more.
     Poisoned,
     /// The sink failed; its error is the [`source`](core::error::Error::source).
@@ -385,6 +393,9 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             ),
             OutOfMemory { bytes: n } => write!(f, "could not allocate {}", bytes(*n)),
             Metadata(e) => write!(f, "{e}"),
+            WorkerPanicked { message } => {
+                write!(f, "an encoding thread failed, a bug in pngstream: {message}")
+            }
             Poisoned => f.write_str(
                 "the writer stopped at an earlier sink error and accepts nothing more",
             ),
@@ -411,6 +422,7 @@ impl From<Error<std::io::Error>> for std::io::Error {
         match e {
             Error::Sink(io) => io,
             Error::OutOfMemory { .. } => std::io::Error::new(std::io::ErrorKind::OutOfMemory, e),
+            Error::WorkerPanicked { .. } => std::io::Error::other(e),
             other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other),
         }
     }

@@ -106,6 +106,31 @@ impl core::str::FromStr for Filter {
     }
 }
 
+/// Filters `cur` as the writer does with the filter setting `kind`, any of
+/// them: `repeat` says that `cur` equals the row above, which Up turns
+/// into all zeros, what no filter beats, so the choices are skipped.
+/// `sparse` makes the adaptive choice rate a sample of the row; `scratch`
+/// (one filtered row long) serves the entropy choice.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn filter_row(
+    kind: Filter,
+    repeat: bool,
+    sparse: bool,
+    cur: &[u8],
+    prev: &[u8],
+    bpp: usize,
+    out: &mut [u8],
+    scratch: &mut [u8],
+) {
+    match kind {
+        Filter::Adaptive | Filter::Entropy if repeat => apply(Filter::Up, cur, prev, bpp, out),
+        Filter::Adaptive => apply_adaptive(cur, prev, bpp, out, sparse),
+        Filter::Entropy => apply_min_entropy(cur, prev, bpp, out, scratch),
+        kind => apply(kind, cur, prev, bpp, out),
+    }
+}
+
 /// Filters `cur` with `kind` against `prev` (the unfiltered row above, all
 /// zero for the first row) into `out`, whose first byte receives the filter
 /// type. `bpp` is the distance in bytes to the corresponding byte of the pixel

@@ -18,11 +18,11 @@ use crate::level::Compression;
 /// A streaming raw deflate (RFC 1951) compressor: the one inside the encoder's
 /// zlib stream, without the zlib header and Adler-32 trailer.
 ///
-/// The compressor has no sync or full flush. A caller that wants "flushes at
-/// chosen points" splits its input at those points and passes each piece to
-/// [`write`](Self::write): piece boundaries are all the compressor ever sees
-/// of them, and its output must not depend on them (see
-/// [`take_output`](Self::take_output) for draining in between).
+/// Piece boundaries are all the compressor sees of how input was split,
+/// and its output must not depend on them (see
+/// [`take_output`](Self::take_output) for draining in between). The
+/// segments of the parallel writer are what [`set_dictionary`](Self::set_dictionary),
+/// [`sync_flush`](Self::sync_flush) and [`reset`](Self::reset) serve.
 pub struct RawDeflate {
     inner: Deflater,
 }
@@ -56,6 +56,26 @@ impl RawDeflate {
         RawDeflate {
             inner: Deflater::stored_exact(total),
         }
+    }
+
+    /// Back to the state of a new compressor (output not taken is
+    /// dropped). Not for [`stored_exact`](Self::stored_exact).
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// Starts the stream after `dict` (its last 32 KiB), which the decoder
+    /// already has: only right after [`new`](Self::new) or
+    /// [`reset`](Self::reset).
+    pub fn set_dictionary(&mut self, dict: &[u8]) {
+        self.inner.set_dictionary(dict);
+    }
+
+    /// Codes everything written so far and ends the output on a byte
+    /// boundary with an empty stored block, the stream not ended. Not for
+    /// [`stored_exact`](Self::stored_exact).
+    pub fn sync_flush(&mut self) {
+        self.inner.sync_flush();
     }
 
     /// Ends the stream (final block, padded to a whole byte) and returns the
@@ -125,6 +145,13 @@ impl Default for Adler32 {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The Adler-32 of two pieces joined, from each one's Adler-32 and the
+/// second one's length (zlib's `adler32_combine`).
+#[cfg(feature = "std")]
+pub fn adler32_combine(adler1: u32, adler2: u32, len2: u64) -> u32 {
+    adler32::combine(adler1, adler2, len2)
 }
 
 /// Adler-32 of `data` in one call.

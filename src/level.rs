@@ -82,6 +82,7 @@ impl Compression {
                 _ => DEFAULT_IDAT_SIZE,
             },
             flevel,
+            parallel: matches!(engine, Lazy(_) | Optimal(_)),
         }
     }
 }
@@ -148,6 +149,11 @@ pub(crate) struct Plan {
     /// The FLEVEL field of the zlib header (RFC 1950), a hint for
     /// recompressors.
     pub(crate) flevel: u8,
+    /// Threads pay ([`Options::threads`](crate::Options::threads)): the
+    /// matching levels. The others (see BENCHMARKS.md) run near the
+    /// speed of copying the rows, and stay on the calling thread.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) parallel: bool,
 }
 
 impl Plan {

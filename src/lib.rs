@@ -11,7 +11,8 @@ extern crate std;
 // The data flow, in order: a row is checked (`index`, indexed images only),
 // filtered (`filter`), compressed (`deflate`, framed by `zlib`), cut into
 // IDAT chunks (`chunk`, with `crc32`) and handed to the sink (`sink`);
-// `writer` drives it all.
+// `writer` drives it all, and with threads (std only) hands the rows to
+// `parallel`, which runs the same steps segment by segment.
 mod adler32;
 mod chunk;
 mod color;
@@ -27,6 +28,8 @@ pub mod internal;
 mod level;
 mod metadata;
 mod options;
+#[cfg(feature = "std")]
+mod parallel;
 mod sink;
 mod writer;
 mod zlib;
@@ -42,6 +45,9 @@ pub use metadata::{
     RenderingIntent, SignificantBits, SuggestedPalette, Text, Time, Unit,
 };
 pub use options::Options;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use parallel::PARALLEL_SEGMENT_SIZE;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use sink::IoSink;

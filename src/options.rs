@@ -30,6 +30,8 @@ pub struct Options {
     pub(crate) filter: Option<Filter>,
     pub(crate) idat_size: Option<u32>,
     pub(crate) metadata: Vec<crate::Metadata>,
+    #[cfg(feature = "std")]
+    pub(crate) threads: usize,
 }
 
 impl Options {
@@ -47,6 +49,8 @@ impl Options {
             filter: None,
             idat_size: None,
             metadata: Vec::new(),
+            #[cfg(feature = "std")]
+            threads: 0,
         }
     }
 
@@ -113,6 +117,64 @@ impl Options {
     pub fn metadata(mut self, chunk: impl Into<crate::Metadata>) -> Options {
         self.metadata.push(chunk.into());
         self
+    }
+
+    /// Encodes the image on `n` worker threads (default 0: on the calling
+    /// thread, as 1 does). The rows still go in one by one through the same
+    /// calls, in any pieces; the writer cuts the filtered data into
+    /// segments of [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE)
+    /// bytes, which the threads filter and compress at once, and writes the
+    /// results in order. Where the cuts fall depends on the image alone, so
+    /// every `n` from 2 up gives the same file, a little larger than one
+    /// thread's: each segment starts with the compressor's statistics
+    /// afresh (its matches still reach into the segment before) and ends
+    /// with 5 bytes that align it.
+    ///
+    /// Threads serve [`Compression::Default`] and [`Compression::Best`].
+    /// The other levels run near the speed of copying the rows and stay on
+    /// the calling thread, as does an image of one segment or less; see
+    /// [`effective_threads`](Self::effective_threads). No more threads than
+    /// segments are started.
+    ///
+    /// Memory stays independent of the height. With `w` threads, segment
+    /// size `S` (512 KiB), `D` the 32 KiB of history before each segment
+    /// and `R` the bytes of one row, the writer holds at most
+    ///
+    /// ```text
+    /// (w + 2) × (S + D + 3R)                    segments: w compressing,
+    ///                                           1 waiting, 1 collecting
+    /// + w × (compressor + D + 2R)               each thread's own state
+    /// + IDAT chunk size                         output not yet a chunk
+    /// ```
+    ///
+    /// where the compressor is one thread's deflate state with room for
+    /// the output of a segment's end (about 830 KiB at `Default`, 880 KiB
+    /// at `Best`). With 2 threads that is about 4 MiB whatever the height;
+    /// `tests/memory.rs` measures it. (Rows of under 16 bytes that do not
+    /// compress can add up to half a segment per thread: their output
+    /// outgrows the rows it replaces.)
+    ///
+    /// If the system refuses to start a thread, the writer goes on with
+    /// those it has, or compresses the segments on the calling thread: the
+    /// file is the same. A thread that panics (a bug) ends the image with
+    /// [`Error::WorkerPanicked`](crate::Error::WorkerPanicked); a sink error
+    /// or dropping the writer stops and joins the threads.
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn threads(mut self, n: usize) -> Options {
+        self.threads = n;
+        self
+    }
+
+    /// The worker threads the writer will start for these options: 1 means
+    /// it encodes on the calling thread (see [`threads`](Self::threads)).
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn effective_threads(&self) -> usize {
+        match self.validate::<core::convert::Infallible>() {
+            Ok(geo) => crate::parallel::workers(self.threads, self.compression, &geo).max(1),
+            Err(_) => 1,
+        }
     }
 
     /// The filter used: the one set, or the default described at [`Options::filter`].

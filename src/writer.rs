@@ -64,7 +64,8 @@ pub struct StreamingWriter<S: Sink> {
     /// The adaptive filter rates a sample of each row (the fast levels).
     sparse: bool,
     idat_size: usize,
-    zlib: ZlibEncoder,
+    /// Where filtered rows are compressed.
+    backend: Backend,
     /// The previous row, unfiltered (all zero before the first row).
     prev: Vec<u8>,
     /// With `sparse`: the row being filtered, copied in before it is rated
@@ -87,6 +88,16 @@ pub struct StreamingWriter<S: Sink> {
     trailer: crate::metadata::Trailer,
 }
 
+/// Where the rows are compressed.
+enum Backend {
+    /// On the calling thread, row by row.
+    Serial(ZlibEncoder),
+    /// On worker threads, segment by segment ([`Options::threads`]); the
+    /// writer's own row buffers are then left empty.
+    #[cfg(feature = "std")]
+    Parallel(alloc::boxed::Box<crate::parallel::Parallel>),
+}
+
 /// The image and where the writer stands in it; the sink and the buffers
 /// are left out.
 impl<S: Sink> core::fmt::Debug for StreamingWriter<S> {
@@ -98,6 +109,7 @@ impl<S: Sink> core::fmt::Debug for StreamingWriter<S> {
             .field("depth", &self.geo.depth)
             .field("filter", &self.filter)
             .field("idat_chunk_size", &self.idat_size)
+            .field("threads", &self.threads())
             .field("rows_written", &self.rows)
             .field("bytes_pending", &self.cur_len)
             .field("poisoned", &self.poisoned)
@@ -135,11 +147,21 @@ impl<S: Sink> StreamingWriter<S> {
     /// [`with_options`](Self::with_options) for options already checked.
     fn start(sink: S, options: &Options, geo: Geometry) -> Result<Self, Error<S::Error>> {
         let filter = options.effective_filter();
+        let sparse = filter == Filter::Adaptive && options.compression.plan().sparse_rating;
+        let idat_size = options.effective_idat_chunk_size() as usize;
+        #[cfg(feature = "std")]
+        {
+            let workers = crate::parallel::workers(options.threads, options.compression, &geo);
+            if workers > 0 {
+                let level = options.compression;
+                let p =
+                    crate::parallel::Parallel::new(&geo, filter, sparse, level, workers, idat_size)
+                        .map_err(|e| Error::OutOfMemory { bytes: e.bytes })?;
+                let backend = Backend::Parallel(alloc::boxed::Box::new(p));
+                return Self::begin(sink, options, geo, filter, sparse, backend, 0);
+            }
+        }
         let n = geo.row_bytes;
-        let needs_prev = matches!(
-            filter,
-            Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive | Filter::Entropy
-        );
         // At the stored level the stream's length is known (a filter byte
         // and a row per row), so stored blocks need no buffer of their own;
         // only a length beyond 64 bits (no real image) takes the other way.
@@ -155,7 +177,6 @@ impl<S: Sink> StreamingWriter<S> {
         // plus at most a block's can land on top of an almost full chunk:
         // sized once here, the buffer seldom has to grow.
         // Very large chunk sizes are left to grow on demand.
-        let idat_size = options.effective_idat_chunk_size() as usize;
         let out_room = idat_size
             .min(1 << 22)
             .saturating_add(n)
@@ -163,19 +184,44 @@ impl<S: Sink> StreamingWriter<S> {
         zlib.output()
             .try_reserve_exact(out_room)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
-        let sparse = filter == Filter::Adaptive && options.compression.plan().sparse_rating;
+        Self::begin(sink, options, geo, filter, sparse, Backend::Serial(zlib), n)
+    }
+
+    /// Makes the writer around `backend`, with row buffers of `n` bytes
+    /// for the filter, and writes the chunks before the image data.
+    fn begin(
+        sink: S,
+        options: &Options,
+        geo: Geometry,
+        filter: Filter,
+        sparse: bool,
+        backend: Backend,
+        n: usize,
+    ) -> Result<Self, Error<S::Error>> {
+        let needs_prev = matches!(
+            filter,
+            Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive | Filter::Entropy
+        );
         let mut w = StreamingWriter {
             prev: zeroed(if needs_prev { n } else { 0 })?,
             next: zeroed(if sparse { n } else { 0 })?,
             cur: Vec::new(),
             cur_len: 0,
-            filtered: zeroed(if filter == Filter::None { 0 } else { n + 1 })?,
-            scratch: zeroed(if filter == Filter::Entropy { n + 1 } else { 0 })?,
+            filtered: zeroed(if filter == Filter::None || n == 0 {
+                0
+            } else {
+                n + 1
+            })?,
+            scratch: zeroed(if filter == Filter::Entropy && n > 0 {
+                n + 1
+            } else {
+                0
+            })?,
             geo,
             filter,
             sparse,
-            idat_size,
-            zlib,
+            idat_size: options.effective_idat_chunk_size() as usize,
+            backend,
             rows: 0,
             indexes: match (geo.color, &options.palette) {
                 (ColorType::Indexed, Some(p)) => IndexCheck::new(geo.width, geo.depth, p.len() / 3),
@@ -227,6 +273,16 @@ impl<S: Sink> StreamingWriter<S> {
     /// The filter in use.
     pub fn filter(&self) -> Filter {
         self.filter
+    }
+
+    /// Worker threads encoding the image: 1 when the calling thread does it
+    /// (see [`Options::threads`]).
+    pub fn threads(&self) -> usize {
+        match &self.backend {
+            Backend::Serial(_) => 1,
+            #[cfg(feature = "std")]
+            Backend::Parallel(p) => p.threads().max(1),
+        }
     }
 
     /// Returns the sink's error `e`, poisoning the writer: the output may
@@ -421,11 +477,24 @@ impl<S: Sink> StreamingWriter<S> {
     }
 
     /// Filters and compresses one complete row, then passes on full chunks.
+    // Without std the backend has one variant.
+    #[cfg_attr(not(feature = "std"), allow(clippy::infallible_destructuring_match))]
     fn encode_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
+        let zlib = match &mut self.backend {
+            Backend::Serial(zlib) => zlib,
+            #[cfg(feature = "std")]
+            Backend::Parallel(p) => {
+                let r = p.push_row(&mut self.sink, row);
+                self.rows += 1;
+                // Output may have reached the sink, or a segment be lost.
+                self.poisoned |= r.is_err();
+                return r;
+            }
+        };
         let bpp = self.geo.bpp;
         if self.filter == Filter::None {
-            self.zlib.write(&[0]);
-            self.zlib.write(row);
+            zlib.write(&[0]);
+            zlib.write(row);
         } else {
             // Sub looks only within the row: the row above is not kept.
             let prev = if self.filter == Filter::Sub {
@@ -443,15 +512,17 @@ impl<S: Sink> StreamingWriter<S> {
                 self.next.copy_from_slice(row);
             }
             let (out, scratch) = (&mut self.filtered, &mut self.scratch);
-            match self.filter {
-                Filter::Adaptive | Filter::Entropy if repeat => {
-                    filter::apply(Filter::Up, row, prev, bpp, out)
-                }
-                Filter::Adaptive => filter::apply_adaptive(row, prev, bpp, out, self.sparse),
-                Filter::Entropy => filter::apply_min_entropy(row, prev, bpp, out, scratch),
-                kind => filter::apply(kind, row, prev, bpp, out),
-            }
-            self.zlib.write(&self.filtered);
+            filter::filter_row(
+                self.filter,
+                repeat,
+                self.sparse,
+                row,
+                prev,
+                bpp,
+                out,
+                scratch,
+            );
+            zlib.write(&self.filtered);
             if staged {
                 core::mem::swap(&mut self.prev, &mut self.next);
             } else if !self.prev.is_empty() && !repeat {
@@ -459,7 +530,7 @@ impl<S: Sink> StreamingWriter<S> {
             }
         }
         self.rows += 1;
-        if self.zlib.output().len() >= self.idat_size {
+        if zlib.output().len() >= self.idat_size {
             self.send_idat(false)?;
         }
         Ok(())
@@ -467,7 +538,11 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// Passes full IDAT chunks (with `all`, every byte) to the sink.
     fn send_idat(&mut self, all: bool) -> Result<(), Error<S::Error>> {
-        let out = self.zlib.output();
+        let out = match &mut self.backend {
+            Backend::Serial(zlib) => zlib.output(),
+            #[cfg(feature = "std")]
+            Backend::Parallel(_) => return Ok(()),
+        };
         match chunk::write_idat(&mut self.sink, out, self.idat_size, all) {
             Ok(n) => {
                 out.drain(..n);
@@ -520,8 +595,14 @@ impl<S: Sink> StreamingWriter<S> {
             });
         }
         self.trailer.check(trailing)?;
-        self.zlib.finish();
-        self.send_idat(true)?;
+        match &mut self.backend {
+            Backend::Serial(zlib) => {
+                zlib.finish();
+                self.send_idat(true)?;
+            }
+            #[cfg(feature = "std")]
+            Backend::Parallel(p) => p.finish(&mut self.sink)?,
+        }
         self.trailer
             .write(&mut self.sink, trailing)
             .map_err(Error::Sink)?;

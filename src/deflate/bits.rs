@@ -27,6 +27,20 @@ impl BitWriter {
         }
     }
 
+    /// Empties the writer, keeping the output buffer's memory.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn reset(&mut self) {
+        self.out.clear();
+        self.acc = 0;
+        self.nbits = 0;
+    }
+
+    /// Whether the output ends on a byte boundary, nothing pending.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn is_aligned(&self) -> bool {
+        self.nbits == 0
+    }
+
     /// Pads with zero bits to the next byte boundary and moves every pending
     /// byte to `out`.
     pub(crate) fn align(&mut self) {

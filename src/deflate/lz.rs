@@ -42,6 +42,32 @@
 //! - **The optimal parser** codes whole chunks and holds nothing back
 //!   between them; its blocks are flushed like the lazy parser's, without
 //!   weighing.
+//!
+//! The parallel writer compresses the image in segments, each on a fresh
+//! or reset engine, and joins their output; three more hand-overs serve it:
+//!
+//! - **Reset** (`reset`) puts every field back as `new` made it: window,
+//!   hash heads and chains zeroed, no block, no stored run, a new lazy
+//!   state and a new cost model. A segment's output then depends only on
+//!   its dictionary and its input, never on what the engine compressed
+//!   before (or on which thread it ran).
+//! - **Dictionaries** (`set_dictionary`, only right after `new` or
+//!   `reset`): up to 32 KiB of history go to the start of the window, and
+//!   every string whose hashed bytes lie in it is indexed; parsing starts
+//!   after it, with `block_start == block_end == strstart` at its end. It
+//!   is neither received nor coded (the debug counts leave it out), so
+//!   every input byte is still coded once; a match may reach into it,
+//!   which is inside the window, but never before it, which is the
+//!   window's start. The decoder has these bytes: they end the previous
+//!   segment's output.
+//! - **Flushes** (`flush`, under `Deflater::sync_flush`): like `finish`,
+//!   every byte at hand is coded (no lookahead, nothing held back, every
+//!   byte received coded) and the block written, but not as the last; the
+//!   stored run is written too. Nothing is pending afterwards
+//!   (`block_start == block_end == strstart`, the lazy state idle), and the
+//!   caller's empty stored block ends the output on a byte boundary. More
+//!   input could follow in the same stream; the parallel writer resets
+//!   the engine for its next segment instead.
 
 use super::AllocError;
 use super::bits::BitWriter;
@@ -109,11 +135,65 @@ impl Lz {
 
     pub(super) fn finish(&mut self, w: &mut BitWriter) {
         self.compress(w, true);
+        self.check_all_coded();
+        self.flush_block(w, true);
+    }
+
+    /// Codes all input at hand and writes it out, the block not marked as
+    /// the last (see the module docs).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn flush(&mut self, w: &mut BitWriter) {
+        self.compress(w, true);
+        self.check_all_coded();
+        self.flush_block(w, false);
+        self.end_stored_run(w, self.block_start);
+        debug_assert!(self.lazy.is_idle() && self.tokens.is_empty() && self.stored.is_empty());
+        debug_assert_eq!(
+            (self.block_start, self.block_end),
+            (self.m.strstart, self.m.strstart)
+        );
+    }
+
+    /// After a flush with `flush = true`: nothing left to parse or held
+    /// back, and every byte received is coded.
+    fn check_all_coded(&self) {
         debug_assert!(self.m.lookahead == 0 && !self.lazy.holds_a_byte());
         debug_assert_eq!(self.block_end, self.m.strstart, "input left uncoded");
         #[cfg(debug_assertions)]
         assert_eq!(self.fed, self.coded, "bytes received vs bytes coded");
-        self.flush_block(w, true);
+    }
+
+    /// Back to the state `new` made (see the module docs).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn reset(&mut self) {
+        self.m.reset();
+        self.block_start = 0;
+        self.block_end = 0;
+        self.stored = StoredRun::default();
+        self.tokens.clear();
+        self.lazy = Lazy::new(self.lazy.weighs());
+        if let Some(opt) = &mut self.optimal {
+            opt.reset();
+        }
+        #[cfg(debug_assertions)]
+        {
+            self.fed = 0;
+            self.coded = 0;
+        }
+    }
+
+    /// Starts the stream after `dict` (its last [`WSIZE`] bytes), which the
+    /// decoder already has: matches may refer to it, and it is not coded.
+    /// Only on an engine just made or reset.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn set_dictionary(&mut self, dict: &[u8]) {
+        debug_assert!(self.m.end() == 0 && self.block_end == 0);
+        debug_assert!(self.tokens.is_empty() && self.stored.is_empty());
+        let dict = &dict[dict.len().saturating_sub(WSIZE)..];
+        self.m.prime(dict);
+        self.block_start = dict.len();
+        self.block_end = dict.len();
+        self.lazy.after_dictionary(dict.len());
     }
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {

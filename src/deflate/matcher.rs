@@ -66,6 +66,32 @@ impl Matcher {
         })
     }
 
+    /// Back to the state of a new matcher. The window is cleared too: a
+    /// 4-byte hash of the last string before the end of the input reads
+    /// one byte past it, which must not be left over from earlier input.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn reset(&mut self) {
+        self.window.fill(0);
+        self.head.fill(0);
+        self.prev.fill(0);
+        self.strstart = 0;
+        self.lookahead = 0;
+    }
+
+    /// Puts `dict` (at most [`WSIZE`] bytes) at the start of an empty
+    /// window as history: parsing starts after it, and every string whose
+    /// hashed bytes all lie in it is indexed, so matches can reach it.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn prime(&mut self, dict: &[u8]) {
+        debug_assert!(self.end() == 0 && dict.len() <= WSIZE);
+        self.window[..dict.len()].copy_from_slice(dict);
+        self.strstart = dict.len();
+        let hashed = if self.hash4 { 4 } else { MIN_MATCH };
+        for pos in 0..(dict.len() + 1).saturating_sub(hashed) {
+            self.insert(pos);
+        }
+    }
+
     /// The end of the input at hand.
     pub(super) fn end(&self) -> usize {
         self.strstart + self.lookahead

@@ -11,6 +11,13 @@
 //! block, or nothing when the total length is known in advance (as it is to
 //! the PNG writer).
 //!
+//! For the parallel writer, a compressor can also start from a dictionary
+//! (the 32 KiB of input before its segment) and end its segment with a
+//! sync flush, on a byte boundary with no final block, so that the raw
+//! streams of consecutive segments join into one; [`reset`](Deflater::reset)
+//! readies it for the next segment. [`lz`] states what holds at these
+//! hand-overs.
+//!
 //! What a level does is read from its [`Plan`](crate::level::Plan); this
 //! file dispatches to the engine the plan names:
 //!
@@ -210,6 +217,58 @@ impl Deflater {
         }
     }
 
+    /// Back to the state of a new compressor, keeping every buffer: the
+    /// output is emptied, and nothing of the earlier input survives
+    /// (window, hash chains, parser statistics), so what follows compresses
+    /// exactly as in a new compressor. Not for [`stored_exact`](Self::stored_exact),
+    /// whose length is fixed at the start.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn reset(&mut self) {
+        self.bits.reset();
+        self.pending.clear();
+        match &mut self.engine {
+            Engine::Lz(m) => m.reset(),
+            Engine::StoredExact(_) => debug_assert!(false, "stored_exact is not reset"),
+            // Their state is the pending block: the table of literal pairs
+            // and the symbol buffer are written afresh for every block.
+            Engine::Stored | Engine::Rle(..) => {}
+        }
+    }
+
+    /// Starts the stream after `dict` (its last 32 KiB), data the
+    /// decoder already has: a preset dictionary in the sense of RFC 1950,
+    /// but for a raw stream that continues another. Only the matching
+    /// levels use it; the others never refer back. Only on a compressor
+    /// just made or [`reset`](Self::reset).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn set_dictionary(&mut self, dict: &[u8]) {
+        if let Engine::Lz(m) = &mut self.engine {
+            m.set_dictionary(dict);
+        }
+    }
+
+    /// Ends a segment without ending the stream (zlib's sync flush): codes
+    /// all input written so far, in blocks none of which is the last, then
+    /// writes an empty stored block, whose header pads the output to a
+    /// whole byte. Another raw deflate stream can follow it directly, as
+    /// long as it refers back only to input this one coded (see
+    /// [`set_dictionary`](Self::set_dictionary)). Not for
+    /// [`stored_exact`](Self::stored_exact).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn sync_flush(&mut self) {
+        match &mut self.engine {
+            Engine::Lz(m) => m.flush(&mut self.bits),
+            Engine::StoredExact(_) => debug_assert!(false, "stored_exact has no sync flush"),
+            Engine::Stored | Engine::Rle(..) => {
+                if !self.pending.is_empty() {
+                    self.write_pending(false);
+                }
+            }
+        }
+        write_stored(&mut self.bits, &[], false);
+        debug_assert!(self.bits.is_aligned());
+    }
+
     /// Compresses `data`, appending whatever output is complete.
     pub(crate) fn write(&mut self, mut data: &[u8]) {
         let block = match &mut self.engine {
@@ -339,6 +398,127 @@ mod tests {
                 d.finish();
                 assert_eq!(*d.output(), whole, "{level:?} piece {piece}");
             }
+        }
+    }
+
+    /// Compresses `data` in segments of `seg` bytes as the parallel writer
+    /// does: each after the 32 KiB before it as dictionary (none with
+    /// `dict` false), fed in pieces of `piece` bytes, ended by a sync flush,
+    /// the last by `finish`; on one compressor reset between segments
+    /// (`reuse`) or on a new one for each.
+    fn segmented(
+        data: &[u8],
+        level: Compression,
+        seg: usize,
+        piece: usize,
+        reuse: bool,
+    ) -> Vec<u8> {
+        segmented_with(data, level, seg, piece, reuse, true)
+    }
+
+    fn segmented_with(
+        data: &[u8],
+        level: Compression,
+        seg: usize,
+        piece: usize,
+        reuse: bool,
+        dict: bool,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut d = Deflater::new(level).unwrap();
+        let segments = data.len().div_ceil(seg).max(1);
+        for k in 0..segments {
+            if reuse {
+                d.reset();
+            } else {
+                d = Deflater::new(level).unwrap();
+            }
+            let (lo, hi) = (k * seg, ((k + 1) * seg).min(data.len()));
+            if dict {
+                d.set_dictionary(&data[lo.saturating_sub(1 << 15)..lo]);
+            }
+            for p in data[lo..hi].chunks(piece) {
+                d.write(p);
+            }
+            if k + 1 == segments {
+                d.finish();
+            } else {
+                d.sync_flush();
+                // The empty stored block of the sync flush ends the segment.
+                assert!(d.output().ends_with(&[0, 0, 0xff, 0xff]), "{level:?}");
+            }
+            out.extend_from_slice(d.output());
+        }
+        out
+    }
+
+    #[test]
+    fn segments_join_into_one_stream() {
+        let mut inputs = samples();
+        // Long enough for window slides inside a segment.
+        let mut long = inputs[8].clone();
+        long.extend_from_slice(&inputs[10]);
+        inputs.push(long);
+        for &level in Compression::ALL {
+            for data in &inputs {
+                for seg in [1usize, 1000, 40_000, 100_000, 300_000] {
+                    if data.len() / seg > 300 {
+                        continue;
+                    }
+                    let fresh = segmented(data, level, seg, 4099, false);
+                    assert_eq!(
+                        inflate(&fresh),
+                        *data,
+                        "{level:?} len {} seg {seg}",
+                        data.len()
+                    );
+                    // A reset compressor gives the same bytes as a new one,
+                    // and the pieces the input came in change nothing.
+                    let reused = segmented(data, level, seg, 65_536, true);
+                    assert!(reused == fresh, "{level:?} len {} seg {seg}", data.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_dictionary_lets_a_segment_refer_to_the_one_before() {
+        let text = &samples()[6];
+        for level in [Compression::Default, Compression::Best] {
+            let with = segmented(text, level, 50_000, 4096, true);
+            let without = segmented_with(text, level, 50_000, 4096, true, false);
+            assert_eq!(inflate(&with), *text);
+            assert_eq!(inflate(&without), *text);
+            // Each segment after the first would otherwise start with no
+            // history at all.
+            assert!(
+                with.len() + 200 < without.len(),
+                "{level:?}: {} with dictionaries, {} without",
+                with.len(),
+                without.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_reset_forgets_everything_before() {
+        // After very different input (and a slide), a reset compressor
+        // gives the bytes of a new one, dictionary and all.
+        let samples = samples();
+        let (noise, text) = (&samples[5], &samples[6]);
+        for &level in Compression::ALL {
+            let mut used = Deflater::new(level).unwrap();
+            used.write(noise);
+            used.write(&text[..100_000]);
+            used.sync_flush();
+            used.reset();
+            let mut new = Deflater::new(level).unwrap();
+            for d in [&mut used, &mut new] {
+                d.set_dictionary(&text[..40_000]);
+                d.write(&text[40_000..200_000]);
+                d.finish();
+            }
+            assert!(used.output() == new.output(), "{level:?}");
         }
     }
 

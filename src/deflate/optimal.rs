@@ -64,6 +64,24 @@ impl Optimal {
         })
     }
 
+    /// Back to the state of a new parser: the cost model forgets the
+    /// statistics of earlier input.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn reset(&mut self) {
+        for v in [
+            &mut self.matches,
+            &mut self.first,
+            &mut self.cost,
+            &mut self.step,
+        ] {
+            v.fill(0);
+        }
+        self.lit_freq = [1; LITLEN_SYMBOLS];
+        self.dist_freq = [1; DIST_SYMBOLS];
+        self.lit_bits = [0; LITLEN_SYMBOLS];
+        self.dist_bits = [0; DIST_SYMBOLS];
+    }
+
     /// Turns frequencies (each at least 1) into code lengths, the costs.
     fn update_costs(
         &mut self,
