@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 mod common;
 
 use common::Rng;
-use pngstream::{ColorType, Compression, Filter, Options, Sink, StreamingWriter};
+use pngstream::{
+    ColorType, Compression, Filter, Options, PARALLEL_SEGMENT_SIZE, Sink, StreamingWriter,
+};
 
 struct Counting;
 
@@ -80,31 +82,35 @@ impl Sink for CountingSink {
 /// compressed output, the worst case for the output buffer), and the PNG's
 /// length.
 fn peak_for(width: u32, height: u32, level: Compression) -> (usize, u64) {
-    peak_with(width, height, level, None, false)
+    peak_with(width, height, level, None, false, 0)
 }
 
 /// [`peak_for`] with the given IDAT chunk size (`None`: the default), and
 /// with `small` random values (0 to 15) instead of any byte: data that the
-/// levels compress to about half, in Huffman blocks rather than stored ones.
+/// levels compress to about half, in Huffman blocks rather than stored ones;
+/// on `threads` threads ([`Options::threads`]).
 fn peak_with(
     width: u32,
     height: u32,
     level: Compression,
     idat: Option<u32>,
     small: bool,
+    threads: usize,
 ) -> (usize, u64) {
     // Allocated before the measurement starts: the row buffer and options.
     let mut row = vec![0u8; width as usize * 3];
     let mut rng = Rng::new(0x1234_5678_9ABC_DEF1 ^ width as u64);
     let mut opts = Options::new(width, height, ColorType::Rgb)
         .compression(level)
-        .filter(Filter::Adaptive);
+        .filter(Filter::Adaptive)
+        .threads(threads);
     if let Some(n) = idat {
         opts = opts.idat_chunk_size(n);
     }
     let base = CURRENT.load(Relaxed);
     PEAK.store(base, Relaxed);
     let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
+    assert_eq!(w.threads(), opts.effective_threads());
     for _ in 0..height {
         rng.fill(&mut row);
         if small {
@@ -145,7 +151,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
             ));
         }
         // The same with 64 KiB IDAT chunks set explicitly.
-        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10), false);
+        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10), false, 0);
         report.push(format!(
             "{name:>8}: peak 64x10000 with 64 KiB IDAT chunks {small_idat} B"
         ));
@@ -156,7 +162,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
         }
         // Compressible rows: Huffman blocks, and at the fast levels the
         // buffer their symbols are written into.
-        let (packed, packed_bytes) = peak_with(64, 100_000, level, None, true);
+        let (packed, packed_bytes) = peak_with(64, 100_000, level, None, true, 0);
         report.push(format!(
             "{name:>8}: peak 64x100000 of values 0 to 15 {packed} B ({packed_bytes} B of PNG)"
         ));
@@ -199,8 +205,50 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
             ));
         }
     }
+    parallel_peaks(&mut report, &mut failures);
     for line in &report {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// With threads: the peak does not depend on the height either, and stays
+/// within the formula of `Options::threads`:
+/// `(w + 2) × (S + D + 3R) + w × (C + D + 2R) + IDAT size`, with `C` the
+/// documented bound of one thread's compressor and output room.
+fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
+    const S: usize = PARALLEL_SEGMENT_SIZE;
+    const D: usize = 32 << 10;
+    // Allowance for the channels' blocks and the threads' bookkeeping.
+    const SLACK: usize = 16 << 10;
+    // One thread's compressor with room for its output (880 KiB at Best).
+    const C: usize = 900 << 10;
+    const IDAT: usize = pngstream::DEFAULT_IDAT_SIZE as usize;
+    let (width, row) = (64u32, 64 * 3);
+    // Segments for every thread, one waiting and one collecting even at
+    // 8 threads: 11 segments of random rows, then 74.
+    let (short, tall) = (30_000, 200_000);
+    for level in [Compression::Default, Compression::Best] {
+        for threads in [2usize, 4, 8] {
+            let (low, _) = peak_with(width, short, level, None, false, threads);
+            let (high, bytes) = peak_with(width, tall, level, None, false, threads);
+            let bound = (threads + 2) * (S + D + 3 * row) + threads * (C + D + 2 * row) + IDAT;
+            report.push(format!(
+                "{level:>8}: {threads} threads: peak 64x{short} {low} B, 64x{tall} {high} B \
+                 ({bytes} B of PNG); formula {bound} B"
+            ));
+            if high.abs_diff(low) > SLACK {
+                failures.push(format!(
+                    "{level} with {threads} threads: 64x{short} peaks at {low} B but \
+                     64x{tall} at {high} B (allowed: {SLACK} B apart)"
+                ));
+            }
+            if low.max(high) > bound + SLACK {
+                failures.push(format!(
+                    "{level} with {threads} threads: peak {} B above the formula's {bound} B",
+                    low.max(high)
+                ));
+            }
+        }
+    }
 }

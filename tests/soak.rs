@@ -1,7 +1,8 @@
 //! Soak test: seeded images of 100 KB to 30 MB raw, made of bands of mixed
 //! content (smooth, noisy, repeated, random, flat, motifs) at random band
 //! lengths, over every colour type and bit depth, every level and filter,
-//! several IDAT sizes, with rows fed whole or in random-sized pieces. Every
+//! several IDAT sizes, with rows fed whole or in random-sized pieces, on one
+//! thread or (a quarter of the cases) on 2 to 4 (`Options::threads`). Every
 //! file goes through the strict decode (every CRC, the Adler-32, the exact
 //! length) and must give back exactly the pixels written.
 //!
@@ -129,11 +130,24 @@ fn make_case(rng: &mut Rng) -> (Case, usize, bool) {
     (case, entries, rng.below(2) == 0)
 }
 
-/// Encodes `img` whole row by row, or in random-sized pieces through
-/// `write_bytes` (from single bytes to several rows).
-fn encode(rng: &mut Rng, case: &Case, img: &[u8], pieces: bool) -> Vec<u8> {
-    let mut w = StreamingWriter::with_options(Vec::new(), &case.options())
-        .unwrap_or_else(|e| panic!("{e}"));
+/// The threads for the image of `seed`: 1 most of the time, 2 to 4 in a
+/// quarter of the cases. Drawn from a generator of its own, so that each
+/// seed keeps the image and case it had before threads were drawn.
+fn threads_for(seed: u64) -> usize {
+    let mut rng = Rng::new(seed ^ 0x7468_7265_6164_7321);
+    if rng.below(4) == 0 {
+        rng.range(2, 4)
+    } else {
+        1
+    }
+}
+
+/// Encodes `img` on `threads` threads, whole row by row, or in random-sized
+/// pieces through `write_bytes` (from single bytes to several rows).
+fn encode(rng: &mut Rng, case: &Case, img: &[u8], pieces: bool, threads: usize) -> Vec<u8> {
+    let options = case.options().threads(threads);
+    let mut w =
+        StreamingWriter::with_options(Vec::new(), &options).unwrap_or_else(|e| panic!("{e}"));
     let n = case.fmt.row_bytes(case.width);
     if pieces {
         let mut pos = 0;
@@ -183,14 +197,19 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
     let mut per_level: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_format: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_filter: BTreeMap<String, u64> = BTreeMap::new();
+    let mut per_threads: BTreeMap<String, u64> = BTreeMap::new();
     let mut pieces_fed = 0u64;
     let mut seed = first;
     while start.elapsed() < budget && images < max_cases {
         let mut rng = Rng::new(seed);
         let (case, entries, pieces) = make_case(&mut rng);
+        let threads = threads_for(seed);
         let img = make_image(&mut rng, &case, entries);
+        // The threads the writer starts: 1 for the levels and images they
+        // do not serve.
+        let used = case.options().threads(threads).effective_threads();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let png = encode(&mut rng, &case, &img, pieces);
+            let png = encode(&mut rng, &case, &img, pieces, threads);
             check_png(&png, &case, &img);
             png.len()
         }));
@@ -199,8 +218,8 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
                 png_bytes += len as u64;
                 if verbose {
                     println!(
-                        "seed {seed}: {} x {} {} {:?} {:?} idat {:?} pieces {pieces}: \
-                         {} -> {len} bytes",
+                        "seed {seed}: {} x {} {} {:?} {:?} idat {:?} pieces {pieces} \
+                         threads {threads} ({used} used): {} -> {len} bytes",
                         case.width,
                         case.height,
                         case.fmt.name(),
@@ -220,7 +239,7 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
                 panic!(
                     "soak failure at seed {seed} (replay: PNGSTREAM_SOAK_SEED={seed} \
                      PNGSTREAM_SOAK_CASES=1): {} x {} {}, {:?}, {:?}, idat {:?}, \
-                     pieces {pieces}: {msg}",
+                     pieces {pieces}, threads {threads} ({used} used): {msg}",
                     case.width,
                     case.height,
                     case.fmt.name(),
@@ -236,6 +255,9 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
         *per_level.entry(format!("{:?}", case.level)).or_default() += 1;
         *per_format.entry(case.fmt.name()).or_default() += 1;
         *per_filter.entry(format!("{:?}", case.filter)).or_default() += 1;
+        *per_threads
+            .entry(format!("{threads} asked, {used} used"))
+            .or_default() += 1;
         seed += 1;
     }
     let secs = start.elapsed().as_secs_f64();
@@ -251,6 +273,7 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
     println!("soak: per level {per_level:?}");
     println!("soak: per filter {per_filter:?}");
     println!("soak: per format {per_format:?}");
+    println!("soak: per thread count {per_threads:?}");
     assert!(images > 0, "the budget allowed no image");
 }
 
@@ -304,7 +327,12 @@ fn bench_corpus_round_trips_at_every_level_and_filter() {
                     trns: src.trns.clone().filter(|_| color == ColorType::Indexed),
                     idat: None,
                 };
-                let png = encode(&mut rng, &case, &src.data, true);
+                let threads = if rng.below(4) == 0 {
+                    rng.range(2, 4)
+                } else {
+                    1
+                };
+                let png = encode(&mut rng, &case, &src.data, true, threads);
                 check_png(&png, &case, &src.data);
                 encodes += 1;
             }
