@@ -652,6 +652,7 @@ where
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_bytes(buf).map_err(|e| match e {
             Error::Sink(e) => std::io::Error::other(e),
+            e @ Error::WorkerPanicked { .. } => std::io::Error::other(e),
             e => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
         })?;
         Ok(buf.len())
