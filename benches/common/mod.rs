@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use pngstream::{BitDepth, ColorType, Options};
 
 #[path = "../../examples/common/gradient.rs"]
-mod article;
+pub mod article;
 #[path = "../../tests/kit/mod.rs"]
-mod kit;
+pub mod kit;
 
 /// One image as packed rows plus what pngstream needs to encode it again.
 pub struct Workload {
