@@ -15,6 +15,7 @@ use crate::color::{BitDepth, ColorType};
 #[non_exhaustive]
 pub enum Error<E> {
     /// Width or height is 0 or above 2^31 − 1.
+    #[non_exhaustive]
     InvalidDimensions {
         /// The width asked for.
         width: u32,
@@ -22,6 +23,7 @@ pub enum Error<E> {
         height: u32,
     },
     /// One row of this width is more bytes than this platform can address.
+    #[non_exhaustive]
     ImageTooLarge {
         /// The width asked for.
         width: u32,
@@ -29,6 +31,7 @@ pub enum Error<E> {
         bits_per_pixel: u32,
     },
     /// PNG does not allow this bit depth with this colour type.
+    #[non_exhaustive]
     InvalidBitDepth {
         /// The colour type.
         color: ColorType,
@@ -39,6 +42,7 @@ pub enum Error<E> {
     MissingPalette,
     /// The palette has no entries, too many for the bit depth or PNG's 256,
     /// or its length in bytes is not a multiple of 3.
+    #[non_exhaustive]
     InvalidPalette {
         /// Length of the palette in bytes.
         len: usize,
@@ -46,6 +50,7 @@ pub enum Error<E> {
         max_entries: usize,
     },
     /// Greyscale images cannot carry a palette.
+    #[non_exhaustive]
     PaletteNotAllowed {
         /// The colour type.
         color: ColorType,
@@ -53,6 +58,7 @@ pub enum Error<E> {
     /// The transparency (tRNS) data has the wrong length for the colour
     /// type: exactly 2 bytes for greyscale, 6 for RGB, and for indexed
     /// images 1 up to one byte per palette entry (never none).
+    #[non_exhaustive]
     InvalidTransparency {
         /// The colour type.
         color: ColorType,
@@ -65,6 +71,7 @@ pub enum Error<E> {
     },
     /// A greyscale or RGB transparency (tRNS) sample is above what the bit
     /// depth can hold (2^depth − 1).
+    #[non_exhaustive]
     TransparencyOutOfRange {
         /// Which sample: `"grey"`, `"red"`, `"green"` or `"blue"`.
         sample: &'static str,
@@ -74,16 +81,19 @@ pub enum Error<E> {
         depth: BitDepth,
     },
     /// Colour types with an alpha channel cannot carry tRNS.
+    #[non_exhaustive]
     TransparencyNotAllowed {
         /// The colour type.
         color: ColorType,
     },
     /// The IDAT chunk size is 0 or above 2^31 − 1.
+    #[non_exhaustive]
     InvalidChunkSize {
         /// The size asked for.
         size: u32,
     },
     /// A row had the wrong number of bytes.
+    #[non_exhaustive]
     WrongRowLength {
         /// Zero-based index of the row.
         row: u32,
@@ -94,6 +104,7 @@ pub enum Error<E> {
     },
     /// A typed row helper does not fit the image's pixel format (e.g.
     /// `[u8; 3]` pixels for an RGBA image, or `u16` samples for 8 bits).
+    #[non_exhaustive]
     WrongPixelFormat {
         /// What the helper supplies.
         given: &'static str,
@@ -105,6 +116,7 @@ pub enum Error<E> {
     /// A pixel of an indexed image refers to a palette entry that does not
     /// exist (PNG §11.2.3 makes that an error). Never reported for a palette
     /// of all 2^depth entries, where every index is valid.
+    #[non_exhaustive]
     PaletteIndex {
         /// Zero-based index of the row.
         row: u32,
@@ -116,12 +128,14 @@ pub enum Error<E> {
         palette_len: usize,
     },
     /// A row was given after the last one.
+    #[non_exhaustive]
     TooManyRows {
         /// The image height.
         height: u32,
     },
     /// [`StreamingWriter::write_bytes`](crate::StreamingWriter::write_bytes)
     /// was given more bytes than the image had left; none of them was used.
+    #[non_exhaustive]
     TooManyBytes {
         /// Bytes given.
         given: usize,
@@ -131,6 +145,7 @@ pub enum Error<E> {
     },
     /// The image given to [`encode`](crate::encode) is not `height` packed
     /// rows.
+    #[non_exhaustive]
     WrongImageLength {
         /// Bytes given.
         len: usize,
@@ -138,6 +153,7 @@ pub enum Error<E> {
         expected: u128,
     },
     /// The writer was finished before every row was written.
+    #[non_exhaustive]
     MissingRows {
         /// Complete rows written.
         written: u32,
@@ -146,6 +162,7 @@ pub enum Error<E> {
     },
     /// A row started with [`StreamingWriter::write_bytes`](crate::StreamingWriter::write_bytes)
     /// was not completed.
+    #[non_exhaustive]
     IncompleteRow {
         /// Bytes of the row received.
         have: usize,
@@ -153,6 +170,7 @@ pub enum Error<E> {
         expected: usize,
     },
     /// Memory for the encoder's buffers could not be allocated.
+    #[non_exhaustive]
     OutOfMemory {
         /// Bytes requested.
         bytes: usize,
@@ -165,6 +183,7 @@ pub enum Error<E> {
     /// panicked, which is a bug in this crate, or every such thread ended
     /// early. The writer is poisoned: later calls return
     /// [`Error::Poisoned`].
+    #[non_exhaustive]
     WorkerPanicked {
         /// The panic's message.
         message: alloc::string::String,
@@ -427,3 +446,6 @@ impl From<Error<std::io::Error>> for std::io::Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

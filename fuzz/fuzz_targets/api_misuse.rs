@@ -407,6 +407,7 @@ fuzz_target!(|input: Input| {
                         x,
                         index,
                         palette_len,
+                        ..
                     }),
                     Some(want),
                 ) = (&r, bad)

@@ -268,6 +268,7 @@ fn put(
                 x,
                 index,
                 palette_len,
+                ..
             }),
             Some(want),
         ) => {

@@ -711,13 +711,13 @@ impl Scratch {
     ) -> PyResult<()> {
         let len = buf.len_bytes();
         if len != f.row_bytes() {
-            return Err(lib_err(
-                png::Error::<std::convert::Infallible>::WrongRowLength {
-                    row: y,
-                    len,
-                    expected: f.row_bytes(),
-                },
-            ));
+            // The library's wording for a row of the wrong length.
+            let n = |k: usize| format!("{k} byte{}", if k == 1 { "" } else { "s" });
+            return Err(err(format!(
+                "row {y} has {}, expected {}",
+                n(len),
+                f.row_bytes()
+            )));
         }
         match buf.as_typed::<u8>() {
             Ok(b) => b.copy_to_slice(py, &mut self.row),
@@ -1016,9 +1016,8 @@ impl Core {
         let (format, height) = (self.format, self.format.height);
         let w = self.writer()?;
         if y == height {
-            return Err(lib_err(
-                png::Error::<std::convert::Infallible>::TooManyRows { height },
-            ));
+            // The library reports it (nothing is written).
+            return w.write_row(py, &[]);
         }
         if let Ok(b) = obj.cast::<PyBytes>() {
             // Immutable: used in place, the library checks its length.

@@ -20,11 +20,13 @@ pub enum MetadataError {
     /// A keyword (text keyword, ICC profile name, suggested palette name) is empty.
     EmptyKeyword,
     /// A keyword has more than 79 characters.
+    #[non_exhaustive]
     KeywordTooLong {
         /// Characters given.
         len: usize,
     },
     /// A keyword holds a character outside printable Latin-1 (32–126, 161–255).
+    #[non_exhaustive]
     KeywordCharacter {
         /// The first offending character.
         ch: char,
@@ -33,6 +35,7 @@ pub enum MetadataError {
     KeywordSpacing,
     /// Text holds a character its chunk cannot carry: NUL anywhere, or a
     /// character beyond Latin-1 in tEXt and zTXt.
+    #[non_exhaustive]
     TextCharacter {
         /// The first offending character.
         ch: char,
@@ -44,6 +47,7 @@ pub enum MetadataError {
     /// (`MM\0*` or `II*\0`).
     InvalidExif,
     /// A number is outside what its chunk allows.
+    #[non_exhaustive]
     InvalidValue {
         /// The chunk type.
         kind: [u8; 4],
@@ -51,6 +55,7 @@ pub enum MetadataError {
         expected: &'static str,
     },
     /// A chunk's data would be longer than PNG's 2^31 − 1 bytes.
+    #[non_exhaustive]
     ChunkTooLarge {
         /// The chunk type.
         kind: [u8; 4],
@@ -59,18 +64,21 @@ pub enum MetadataError {
     },
     /// A custom chunk type is not four ASCII letters with an uppercase third
     /// (reserved) letter.
+    #[non_exhaustive]
     InvalidChunkType {
         /// The type asked for.
         kind: [u8; 4],
     },
     /// A custom chunk type is critical (uppercase first letter) and unknown:
     /// every decoder would have to refuse the file.
+    #[non_exhaustive]
     CriticalChunkType {
         /// The type asked for.
         kind: [u8; 4],
     },
     /// A custom chunk type that cannot be written as raw data: the encoder
     /// writes it itself, it has a typed value, or it belongs to animation.
+    #[non_exhaustive]
     ReservedChunkType {
         /// The type asked for.
         kind: [u8; 4],
@@ -78,11 +86,13 @@ pub enum MetadataError {
         reason: &'static str,
     },
     /// A chunk that PNG allows once was given twice.
+    #[non_exhaustive]
     DuplicateChunk {
         /// The chunk type.
         kind: [u8; 4],
     },
     /// Two chunks that PNG does not allow together.
+    #[non_exhaustive]
     ConflictingChunks {
         /// The chunk type given second.
         kind: [u8; 4],
@@ -93,6 +103,7 @@ pub enum MetadataError {
     DuplicatePaletteName,
     /// The background colour (bKGD) does not fit the image: the wrong kind
     /// for the colour type, or a value above `max`.
+    #[non_exhaustive]
     InvalidBackground {
         /// The background given.
         given: crate::Background,
@@ -103,6 +114,7 @@ pub enum MetadataError {
         max: u16,
     },
     /// The significant bits (sBIT) do not fit the image.
+    #[non_exhaustive]
     InvalidSignificantBits {
         /// Values given.
         len: usize,
@@ -112,6 +124,7 @@ pub enum MetadataError {
         max: u8,
     },
     /// A chunk is not allowed where it was asked for.
+    #[non_exhaustive]
     Misplaced {
         /// The chunk type.
         kind: [u8; 4],
@@ -119,6 +132,7 @@ pub enum MetadataError {
         rule: &'static str,
     },
     /// Memory for compressing a chunk could not be allocated.
+    #[non_exhaustive]
     OutOfMemory {
         /// Bytes requested.
         bytes: usize,
