@@ -261,11 +261,16 @@ impl Worker {
                 adler.update(data);
                 deflate.write(data);
             }
+            // Moved out when all of it fits, or half: what stays is shifted
+            // down, and shifting it for every row of a few bytes would cost
+            // more than the compression.
             let output = deflate.output();
             let k = output.len().min(at - written);
-            rows[written..written + k].copy_from_slice(&output[..k]);
-            output.drain(..k);
-            written += k;
+            if k > 0 && k >= output.len() / 2 {
+                rows[written..written + k].copy_from_slice(&output[..k]);
+                output.drain(..k);
+                written += k;
+            }
             (at, offset) = (at + n, row_end);
         }
         debug_assert!(primed && offset >= end);

@@ -79,15 +79,26 @@ impl Matcher {
     }
 
     /// Puts `dict` (at most [`WSIZE`] bytes) at the start of an empty
-    /// window as history: parsing starts after it, and every string whose
-    /// hashed bytes all lie in it is indexed, so matches can reach it.
+    /// window as history: parsing starts after it, and the strings whose
+    /// hashed bytes all lie in it are indexed, so matches can reach it.
+    ///
+    /// Inside a run of one byte value every string is the same, and only
+    /// the last is indexed: a match found there reaches as far, from
+    /// nearer. Indexing every position of long runs (the all-zero rows of
+    /// very compressible images) took longer than compressing the segment.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn prime(&mut self, dict: &[u8]) {
         debug_assert!(self.end() == 0 && dict.len() <= WSIZE);
         self.window[..dict.len()].copy_from_slice(dict);
         self.strstart = dict.len();
         let hashed = if self.hash4 { 4 } else { MIN_MATCH };
-        for pos in 0..(dict.len() + 1).saturating_sub(hashed) {
+        let last = (dict.len() + 1).saturating_sub(hashed);
+        let word = |w: &[u8], pos: usize| u32::from_le_bytes(w[pos..pos + 4].try_into().unwrap());
+        for pos in 0..last {
+            // The next string is the same: five equal bytes from `pos`.
+            if pos + 5 <= dict.len() && word(dict, pos) == word(dict, pos + 1) {
+                continue;
+            }
             self.insert(pos);
         }
     }
