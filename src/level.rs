@@ -150,8 +150,10 @@ pub(crate) struct Plan {
     /// recompressors.
     pub(crate) flevel: u8,
     /// Threads pay ([`Options::threads`](crate::Options::threads)): the
-    /// matching levels. The others (see BENCHMARKS.md) run near the
-    /// speed of copying the rows, and stay on the calling thread.
+    /// matching levels. The others run at 1 to 1.5 GB/s, where copying the
+    /// rows into segments and restarting per segment cost more than a
+    /// second thread gave back (BENCHMARKS.md), and stay on the calling
+    /// thread.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) parallel: bool,
 }

@@ -128,13 +128,17 @@ impl Options {
     /// every `n` from 2 up gives the same file, a little larger than one
     /// thread's: each segment starts with the compressor's statistics
     /// afresh (its matches still reach into the segment before) and ends
-    /// with 5 bytes that align it.
+    /// its last block, then 5 bytes align it. On the benchmark corpus that
+    /// is 0.17 % at `Default` and 0.15 % at `Best`; about 15 bytes per
+    /// segment, it shows on images that compress to almost nothing (2.6 %
+    /// on a 16000 × 16000 gradient that compresses to 0.11 % of its size).
     ///
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
-    /// The other levels run near the speed of copying the rows and stay on
-    /// the calling thread, as does an image of one segment or less; see
-    /// [`effective_threads`](Self::effective_threads). No more threads than
-    /// segments are started.
+    /// The other levels run at 1 to 1.5 GB/s on one thread, where copying
+    /// the rows into segments costs more than more threads give back, and
+    /// stay on the calling thread, as does an image of one segment or less;
+    /// see [`effective_threads`](Self::effective_threads). No more threads
+    /// than segments are started.
     ///
     /// Memory stays independent of the height. With `w` threads, segment
     /// size `S` (512 KiB), `D` the 32 KiB of history before each segment

@@ -845,9 +845,13 @@ mod tests {
                 l.panic_at = Some(at);
                 let p = Parallel::with_layout(l, height as u32, 2, 1 << 16, spawn).unwrap();
                 match run(p, &img) {
-                    Err(Error::WorkerPanicked { message }) => {
-                        assert_eq!(message, alloc::format!("test panic in segment {at}"))
-                    }
+                    Err(e @ Error::WorkerPanicked { .. }) => assert_eq!(
+                        alloc::string::ToString::to_string(&e),
+                        alloc::format!(
+                            "an encoding thread failed, a bug in pngstream: \
+                             test panic in segment {at}"
+                        )
+                    ),
                     other => panic!("segment {at}: {:?}", other.map(|v| v.len())),
                 }
             }
