@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::bands::{Band, Layout, finish_rows, paint};
+use common::bands::{Band, finish_rows, paint};
 use common::{Case, Format, Rng, all_formats, check_png, chunks, decode_png};
 use pngstream::{
     BitDepth, ColorType, Compression, Error, Filter, Options, PARALLEL_SEGMENT_SIZE as SEG, Sink,
@@ -18,11 +18,7 @@ use pngstream::{
 /// random bytes, flat runs, motifs) for `case`, its indexes below
 /// `entries` in an indexed image.
 fn banded(rng: &mut Rng, case: &Case, entries: usize) -> Vec<u8> {
-    let layout = Layout {
-        row_bytes: case.fmt.row_bytes(case.width),
-        samples: case.width as usize * case.fmt.color.channels() as usize,
-        depth: case.fmt.depth.bits() as usize,
-    };
+    let layout = case.layout();
     let total = layout.row_bytes * case.height as usize;
     let mut img = vec![0u8; total];
     let mut pos = 0;

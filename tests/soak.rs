@@ -28,18 +28,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::bands::{Band, Layout, finish_rows, paint};
+use common::bands::{Band, finish_rows, paint};
 use common::{Case, Format, Rng, all_formats, check_png, strict};
 use pngstream::{BitDepth, ColorType, Compression, Filter, StreamingWriter};
 
 /// Makes the image of `case` from bands of random kinds, 64 bytes to 4 MiB
 /// long (evenly on a log scale); indexes stay below `entries`.
 fn make_image(rng: &mut Rng, case: &Case, entries: usize) -> Vec<u8> {
-    let layout = Layout {
-        row_bytes: case.fmt.row_bytes(case.width),
-        samples: case.width as usize * case.fmt.color.channels() as usize,
-        depth: case.fmt.depth.bits() as usize,
-    };
+    let layout = case.layout();
     let total = layout.row_bytes * case.height as usize;
     let mut img = vec![0u8; total];
     let mut pos = 0;

@@ -207,6 +207,15 @@ pub struct Case {
 }
 
 impl Case {
+    /// The shape of this image's packed rows, for the band painter.
+    pub fn layout(&self) -> bands::Layout {
+        bands::Layout {
+            row_bytes: self.fmt.row_bytes(self.width),
+            samples: self.width as usize * self.fmt.color.channels() as usize,
+            depth: self.fmt.depth.bits() as usize,
+        }
+    }
+
     pub fn options(&self) -> Options {
         let mut o = Options::new(self.width, self.height, self.fmt.color)
             .bit_depth(self.fmt.depth)
