@@ -175,6 +175,16 @@ pub enum Error<E> {
         /// Bytes requested.
         bytes: usize,
     },
+    /// The [memory limit](crate::Options::memory_limit) is below what this
+    /// image needs at the least: its row buffers and stored blocks in the
+    /// smallest IDAT chunks. Nothing was written.
+    #[non_exhaustive]
+    MemoryLimit {
+        /// Bytes the smallest configuration needs.
+        needed: usize,
+        /// The limit set.
+        limit: usize,
+    },
     /// An ancillary chunk is invalid, repeated where PNG allows one, in
     /// conflict with another, or does not fit the image or its place; see
     /// [`MetadataError`](crate::MetadataError).
@@ -411,6 +421,12 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 bytes(*expected)
             ),
             OutOfMemory { bytes: n } => write!(f, "could not allocate {}", bytes(*n)),
+            MemoryLimit { needed, limit } => write!(
+                f,
+                "a memory limit of {} is too low: this image needs at least {} (its row buffers and stored blocks in small chunks)",
+                bytes(*limit),
+                bytes(*needed)
+            ),
             Metadata(e) => write!(f, "{e}"),
             WorkerPanicked { message } => {
                 write!(f, "an encoding thread failed, a bug in pngstream: {message}")

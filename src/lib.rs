@@ -14,6 +14,7 @@ extern crate std;
 // `writer` drives it all, and with threads (std only) hands the rows to
 // `parallel`, which runs the same steps segment by segment.
 mod adler32;
+mod budget;
 mod chunk;
 mod color;
 mod crc32;

@@ -30,6 +30,7 @@ pub struct Options {
     pub(crate) filter: Option<Filter>,
     pub(crate) idat_size: Option<u32>,
     pub(crate) metadata: Vec<crate::Metadata>,
+    pub(crate) memory_limit: Option<usize>,
     #[cfg(feature = "std")]
     pub(crate) threads: usize,
 }
@@ -49,6 +50,7 @@ impl Options {
             filter: None,
             idat_size: None,
             metadata: Vec::new(),
+            memory_limit: None,
             #[cfg(feature = "std")]
             threads: 0,
         }
@@ -105,6 +107,48 @@ impl Options {
     /// compressed data in memory, so this bounds part of its memory.
     pub fn idat_chunk_size(mut self, bytes: u32) -> Options {
         self.idat_size = Some(bytes);
+        self
+    }
+
+    /// Caps what the writer allocates, for its whole life, at `bytes`: row
+    /// buffers, compressor state, compressed output waiting for its IDAT
+    /// chunk and chunks kept for after the image data (not the sink, nor
+    /// these options). For small systems: a microcontroller with 64 KiB of
+    /// RAM encodes a 1024-pixel-wide image in a 32 KiB heap.
+    ///
+    /// The writer takes the best configuration that fits: the level asked
+    /// for with its full buffers if they fit; else the same level with a
+    /// smaller window (32 KiB down to 512 B; how far back matches reach),
+    /// hash table, blocks and IDAT chunks; else a cheaper level (`Best` →
+    /// `Default` → `Fast` → `Stored`), with a cheaper filter when none was
+    /// set. When even stored blocks do not fit,
+    /// [`with_options`](crate::StreamingWriter::with_options) fails with
+    /// [`Error::MemoryLimit`](crate::Error::MemoryLimit), which gives the
+    /// smallest limit that would do, before anything is written. Without a
+    /// limit (the default) each level keeps its full buffers and its output
+    /// is unchanged. With [`threads`](Self::threads) the limit covers the
+    /// threads too: fewer threads, down to one, never more memory.
+    ///
+    /// What a configuration costs, as zlib documents its own (`W` the
+    /// window, `S` the block of the fast levels, `C` the IDAT chunk size,
+    /// `R` the bytes of one row, about 3.5 KiB of fixed state besides):
+    ///
+    /// ```text
+    /// Default   18 W + C            window 3 W, hash chains 4 W, heads 4 W,
+    ///                               tokens 2 W, output room 5 W + C
+    /// Best      40 W + C            the same, and 22 W for the parser
+    /// Fast      2 S + C             a block of input, output room S + C
+    /// Stored    C + 1 KiB           output room
+    /// + rows    R (pieces) + R + 1 (filtered row) + R (row above, all
+    ///           filters but None and Sub) + R + 1 (Entropy) + R (sampled
+    ///           rating at the fast levels)
+    /// ```
+    ///
+    /// `Options::memory_limit(32 * 1024)` on a 1024-pixel RGB image (R =
+    /// 3072) gives `Default` a window of 1 KiB; with 128 KiB, 4 KiB. See
+    /// BENCHMARKS.md for what each limit costs in size.
+    pub fn memory_limit(mut self, bytes: usize) -> Options {
+        self.memory_limit = Some(bytes);
         self
     }
 

@@ -86,6 +86,39 @@ pub(crate) fn workers(threads: usize, level: Compression, geo: &Geometry) -> usi
     }
 }
 
+/// The worker threads for `options`: [`workers`], fewer under a memory
+/// limit, as many as fit beside the segments and compressors they need
+/// (none: the calling thread encodes).
+pub(crate) fn workers_within(options: &crate::Options, geo: &Geometry) -> usize {
+    let mut w = workers(options.threads, options.compression, geo);
+    if let Some(limit) = options.memory_limit {
+        while w >= 2 && bytes(w, options, geo) > limit {
+            w -= 1;
+        }
+        if w < 2 {
+            w = 0;
+        }
+    }
+    w
+}
+
+/// About the most the writer allocates with `w` worker threads (the
+/// formula of [`Options::threads`](crate::Options::threads), with room
+/// to spare for the thread handles and channels).
+fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
+    let r = geo.row_bytes + 1;
+    let d = crate::deflate::Sizes::FULL.window();
+    let compressor = crate::deflate::Sizes::FULL.bytes(options.compression.plan().engine, None)
+        + PARALLEL_SEGMENT_SIZE / 2;
+    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r;
+    let per_worker = compressor + d + 2 * r + 16 * 1024;
+    (w + 2)
+        .saturating_mul(per_segment)
+        .saturating_add(w.saturating_mul(per_worker))
+        .saturating_add(options.effective_idat_chunk_size() as usize)
+        .saturating_add(crate::metadata::Trailer::bytes(&options.metadata))
+}
+
 /// Segments in the filtered data of the image (`None` past 2^64 bytes).
 fn segments(geo: &Geometry) -> Option<u64> {
     let total = (geo.height as u64).checked_mul(geo.row_bytes as u64 + 1)?;
@@ -174,7 +207,7 @@ impl Worker {
         // The output is moved out after every row, but the flush at the end
         // of a segment can add a block and a stored run at once: room for
         // both, so that the buffer does not grow (and double).
-        let mut deflate = Deflater::sized(layout.level, None)?;
+        let mut deflate = Deflater::sized(layout.level, None, &crate::deflate::Sizes::FULL)?;
         let room = 2 * deflate.burst() + n;
         reserve(deflate.output(), room)?;
         Ok(Worker {
@@ -688,7 +721,7 @@ impl Parallel {
     ) -> Result<(), Error<E>> {
         debug_assert_eq!(index, self.next_out);
         if index == 0 {
-            self.push(&zlib::header(self.layout.level), sink)?;
+            self.push(&zlib::header(self.layout.level, 15), sink)?;
         }
         self.push(&segment.data, sink)?;
         self.adler = adler32::combine(self.adler, segment.adler, segment.len);

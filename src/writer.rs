@@ -10,7 +10,7 @@ use crate::color::{BitDepth, ColorType, Geometry};
 use crate::error::Error;
 use crate::filter::{self, Filter};
 use crate::index::IndexCheck;
-use crate::level::Engine;
+use crate::level::{Compression, Engine};
 use crate::options::Options;
 use crate::sink::Sink;
 use crate::zlib::ZlibEncoder;
@@ -64,6 +64,13 @@ pub struct StreamingWriter<S: Sink> {
     /// The adaptive filter rates a sample of each row (the fast levels).
     sparse: bool,
     idat_size: usize,
+    /// The level in use and its window (see `compression`, `window_size`).
+    level: Compression,
+    window: usize,
+    /// Filtered bytes compressed at once before full chunks are passed on
+    /// (`usize::MAX`: whole rows); under a memory limit this bounds the
+    /// output held.
+    piece: usize,
     /// Where filtered rows are compressed.
     backend: Backend,
     /// The previous row, unfiltered (all zero before the first row).
@@ -107,6 +114,8 @@ impl<S: Sink> core::fmt::Debug for StreamingWriter<S> {
             .field("height", &self.geo.height)
             .field("color", &self.geo.color)
             .field("depth", &self.geo.depth)
+            .field("compression", &self.level)
+            .field("window_size", &self.window)
             .field("filter", &self.filter)
             .field("idat_chunk_size", &self.idat_size)
             .field("threads", &self.threads())
@@ -146,19 +155,22 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// [`with_options`](Self::with_options) for options already checked.
     fn start(sink: S, options: &Options, geo: Geometry) -> Result<Self, Error<S::Error>> {
-        let filter = options.effective_filter();
-        let sparse = filter == Filter::Adaptive && options.compression.plan().sparse_rating;
-        let idat_size = options.effective_idat_chunk_size() as usize;
+        let cfg = match options.memory_limit {
+            None => crate::budget::unlimited(options),
+            Some(limit) => crate::budget::choose(options, &geo, limit)
+                .map_err(|needed| Error::MemoryLimit { needed, limit })?,
+        };
         #[cfg(feature = "std")]
         {
-            let workers = crate::parallel::workers(options.threads, options.compression, &geo);
+            let workers = crate::parallel::workers_within(options, &geo);
             if workers > 0 {
-                let level = options.compression;
+                let (filter, sparse, level) = (cfg.filter, cfg.sparse, options.compression);
+                let idat_size = cfg.idat_size;
                 let p =
                     crate::parallel::Parallel::new(&geo, filter, sparse, level, workers, idat_size)
                         .map_err(|e| Error::OutOfMemory { bytes: e.bytes })?;
                 let backend = Backend::Parallel(alloc::boxed::Box::new(p));
-                return Self::begin(sink, options, geo, filter, sparse, backend, 0);
+                return Self::begin(sink, options, geo, &cfg, backend, 0);
             }
         }
         let n = geo.row_bytes;
@@ -167,24 +179,30 @@ impl<S: Sink> StreamingWriter<S> {
         // only a length beyond 64 bits (no real image) takes the other way.
         let total = (geo.height as u64).checked_mul(n as u64 + 1);
         let mut zlib = match total {
-            Some(total) if options.compression.plan().engine == Engine::Stored => {
-                ZlibEncoder::stored_exact(total)
+            Some(total) if cfg.level.plan().engine == Engine::Stored => {
+                ZlibEncoder::stored_exact(total, cfg.sizes.window_bits)
             }
-            _ => ZlibEncoder::sized(options.compression, total)
+            _ => ZlibEncoder::sized(cfg.level, total, &cfg.sizes)
                 .map_err(|e| Error::OutOfMemory { bytes: e.bytes })?,
         };
         // Output waits until it fills a chunk, and one row's compressed data
         // plus at most a block's can land on top of an almost full chunk:
-        // sized once here, the buffer seldom has to grow.
-        // Very large chunk sizes are left to grow on demand.
-        let out_room = idat_size
-            .min(1 << 22)
-            .saturating_add(n)
-            .saturating_add(zlib.burst());
+        // sized once here, the buffer seldom has to grow. Very large chunk
+        // sizes are left to grow on demand. Under a memory limit, rows are
+        // compressed in pieces and the room is what the limit counted.
+        let out_room = match options.memory_limit {
+            Some(_) => cfg.out_room,
+            None => cfg
+                .idat_size
+                .min(1 << 22)
+                .saturating_add(n)
+                .saturating_add(zlib.burst()),
+        };
+        let reserve = out_room.saturating_sub(zlib.output().len());
         zlib.output()
-            .try_reserve_exact(out_room)
+            .try_reserve_exact(reserve)
             .map_err(|_| Error::OutOfMemory { bytes: out_room })?;
-        Self::begin(sink, options, geo, filter, sparse, Backend::Serial(zlib), n)
+        Self::begin(sink, options, geo, &cfg, Backend::Serial(zlib), n)
     }
 
     /// Makes the writer around `backend`, with row buffers of `n` bytes
@@ -193,11 +211,11 @@ impl<S: Sink> StreamingWriter<S> {
         sink: S,
         options: &Options,
         geo: Geometry,
-        filter: Filter,
-        sparse: bool,
+        cfg: &crate::budget::Config,
         backend: Backend,
         n: usize,
     ) -> Result<Self, Error<S::Error>> {
+        let (filter, sparse) = (cfg.filter, cfg.sparse);
         let needs_prev = matches!(
             filter,
             Filter::Up | Filter::Average | Filter::Paeth | Filter::Adaptive | Filter::Entropy
@@ -220,7 +238,10 @@ impl<S: Sink> StreamingWriter<S> {
             geo,
             filter,
             sparse,
-            idat_size: options.effective_idat_chunk_size() as usize,
+            idat_size: cfg.idat_size,
+            level: cfg.level,
+            window: 1 << cfg.sizes.window_bits,
+            piece: cfg.piece,
             backend,
             rows: 0,
             indexes: match (geo.color, &options.palette) {
@@ -273,6 +294,25 @@ impl<S: Sink> StreamingWriter<S> {
     /// The filter in use.
     pub fn filter(&self) -> Filter {
         self.filter
+    }
+
+    /// The compression level in use: the one set, or under a
+    /// [memory limit](Options::memory_limit) a cheaper one when even its
+    /// smallest buffers do not fit.
+    pub fn compression(&self) -> Compression {
+        self.level
+    }
+
+    /// How far back matches reach, in bytes: 32 KiB, or less under a
+    /// [memory limit](Options::memory_limit) (as announced in the zlib
+    /// header; 256 for levels that never look back more than a byte).
+    pub fn window_size(&self) -> usize {
+        self.window
+    }
+
+    /// Payload bytes of each IDAT chunk but the last.
+    pub fn idat_chunk_size(&self) -> usize {
+        self.idat_size
     }
 
     /// Worker threads encoding the image: 1 when the calling thread does it
@@ -494,7 +534,7 @@ impl<S: Sink> StreamingWriter<S> {
         let bpp = self.geo.bpp;
         if self.filter == Filter::None {
             zlib.write(&[0]);
-            zlib.write(row);
+            self.feed(row)?;
         } else {
             // Sub looks only within the row: the row above is not kept.
             let prev = if self.filter == Filter::Sub {
@@ -522,7 +562,10 @@ impl<S: Sink> StreamingWriter<S> {
                 out,
                 scratch,
             );
-            zlib.write(&self.filtered);
+            let filtered = core::mem::take(&mut self.filtered);
+            let fed = self.feed(&filtered);
+            self.filtered = filtered;
+            fed?;
             if staged {
                 core::mem::swap(&mut self.prev, &mut self.next);
             } else if !self.prev.is_empty() && !repeat {
@@ -530,10 +573,36 @@ impl<S: Sink> StreamingWriter<S> {
             }
         }
         self.rows += 1;
-        if zlib.output().len() >= self.idat_size {
-            self.send_idat(false)?;
+        self.send_idat_if_full()
+    }
+
+    /// Compresses `data` on the calling thread, in pieces of `self.piece`
+    /// bytes with full chunks passed on after each piece but the last.
+    fn feed(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
+        loop {
+            let zlib = match &mut self.backend {
+                Backend::Serial(zlib) => zlib,
+                #[cfg(feature = "std")]
+                Backend::Parallel(_) => return Ok(()),
+            };
+            let k = data.len().min(self.piece);
+            zlib.write(&data[..k]);
+            data = &data[k..];
+            if data.is_empty() {
+                return Ok(());
+            }
+            self.send_idat_if_full()?;
         }
-        Ok(())
+    }
+
+    /// Passes full IDAT chunks to the sink once there is one.
+    fn send_idat_if_full(&mut self) -> Result<(), Error<S::Error>> {
+        let full = match &mut self.backend {
+            Backend::Serial(zlib) => zlib.output().len() >= self.idat_size,
+            #[cfg(feature = "std")]
+            Backend::Parallel(_) => false,
+        };
+        if full { self.send_idat(false) } else { Ok(()) }
     }
 
     /// Passes full IDAT chunks (with `all`, every byte) to the sink.

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::adler32::Adler32;
-use crate::deflate::{AllocError, Deflater};
+use crate::deflate::{AllocError, Deflater, Sizes};
 use crate::level::Compression;
 
 /// A streaming zlib compressor; output collects in [`ZlibEncoder::output`].
@@ -13,10 +13,12 @@ pub(crate) struct ZlibEncoder {
     adler: Adler32,
 }
 
-/// The two header bytes: deflate with a 32 KiB window, the level hint, and
-/// the check bits that make the pair a multiple of 31.
-pub(crate) fn header(level: Compression) -> [u8; 2] {
-    let cmf = 0x78u8;
+/// The two header bytes: deflate with a window of `1 << window_bits` bytes
+/// (32 KiB without a memory limit), the level hint, and the check bits that
+/// make the pair a multiple of 31.
+pub(crate) fn header(level: Compression, window_bits: u32) -> [u8; 2] {
+    debug_assert!((8..=15).contains(&window_bits));
+    let cmf = ((window_bits as u8 - 8) << 4) | 8;
     let flg = level.plan().flevel << 6;
     let fcheck = 31 - ((cmf as u16 * 256 + flg as u16) % 31) as u8;
     [cmf, flg | (fcheck % 31)]
@@ -24,23 +26,34 @@ pub(crate) fn header(level: Compression) -> [u8; 2] {
 
 impl ZlibEncoder {
     pub(crate) fn new(level: Compression) -> Result<Self, AllocError> {
-        Ok(Self::around(Deflater::new(level)?, level))
+        Ok(Self::around(Deflater::new(level)?, level, 15))
     }
 
     /// An encoder for `total` bytes of input, when that is known (see
     /// [`Deflater::sized`]).
-    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, AllocError> {
-        Ok(Self::around(Deflater::sized(level, total)?, level))
+    pub(crate) fn sized(
+        level: Compression,
+        total: Option<u64>,
+        sizes: &Sizes,
+    ) -> Result<Self, AllocError> {
+        let deflate = Deflater::sized(level, total, sizes)?;
+        Ok(Self::around(deflate, level, sizes.window_bits))
     }
 
     /// A stored-level encoder for exactly `total` bytes of input (see
     /// [`Deflater::stored_exact`]).
-    pub(crate) fn stored_exact(total: u64) -> Self {
-        Self::around(Deflater::stored_exact(total), Compression::Stored)
+    pub(crate) fn stored_exact(total: u64, window_bits: u32) -> Self {
+        Self::around(
+            Deflater::stored_exact(total),
+            Compression::Stored,
+            window_bits,
+        )
     }
 
-    fn around(mut deflate: Deflater, level: Compression) -> Self {
-        deflate.output().extend_from_slice(&header(level));
+    fn around(mut deflate: Deflater, level: Compression, window_bits: u32) -> Self {
+        deflate
+            .output()
+            .extend_from_slice(&header(level, window_bits));
         ZlibEncoder {
             deflate,
             adler: Adler32::new(),
@@ -77,9 +90,13 @@ mod tests {
     #[test]
     fn header_check_bits_are_valid() {
         for &level in Compression::ALL {
-            let [cmf, flg] = header(level);
-            assert_eq!((cmf as u16 * 256 + flg as u16) % 31, 0, "{level:?}");
-            assert_eq!(flg & 0x20, 0, "no preset dictionary");
+            for bits in 8..=15 {
+                let [cmf, flg] = header(level, bits);
+                assert_eq!((cmf as u16 * 256 + flg as u16) % 31, 0, "{level:?}");
+                assert_eq!(flg & 0x20, 0, "no preset dictionary");
+                assert_eq!(cmf >> 4, bits as u8 - 8, "CINFO");
+            }
+            assert_eq!(header(level, 15)[0], 0x78);
         }
     }
 

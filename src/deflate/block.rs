@@ -25,16 +25,20 @@ const CL_ORDER: [usize; 19] = [
 /// A token is a literal byte (`dist == 0`) or a match: `dist << 16 | (len - 3)`.
 pub(crate) struct Tokens {
     tokens: Vec<u32>,
+    /// Tokens the block holds before it is written ([`MAX_TOKENS`] without
+    /// a memory limit).
+    capacity: usize,
     lit_freq: [u32; LITLEN_SYMBOLS],
     dist_freq: [u32; DIST_SYMBOLS],
 }
 
 impl Tokens {
-    pub(crate) fn new() -> Result<Self, super::AllocError> {
+    pub(crate) fn new(capacity: usize) -> Result<Self, super::AllocError> {
         let mut tokens = Vec::new();
-        super::reserve(&mut tokens, MAX_TOKENS)?;
+        super::reserve(&mut tokens, capacity)?;
         Ok(Tokens {
             tokens,
+            capacity,
             lit_freq: [0; LITLEN_SYMBOLS],
             dist_freq: [0; DIST_SYMBOLS],
         })
@@ -57,7 +61,7 @@ impl Tokens {
 
     #[inline(always)]
     pub(crate) fn is_full(&self) -> bool {
-        self.tokens.len() >= MAX_TOKENS
+        self.tokens.len() >= self.capacity
     }
 
     pub(crate) fn is_empty(&self) -> bool {

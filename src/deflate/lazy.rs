@@ -8,7 +8,8 @@
 //!
 //! Run-length segments: each block the parser writes is weighed against
 //! what the [`rle`] coder would make of the same bytes. Where matching did
-//! not pay (as in many photographs), the next segments of [`SEGMENT`] bytes
+//! not pay (as in many photographs), the next segments (of 128 KiB, less
+//! under a memory limit)
 //! skip match search and go to the run-length coder, 1, 2, 4, then up to
 //! [`PLAIN_RUN`] segments in a row while matching keeps losing when tried.
 //!
@@ -27,12 +28,14 @@
 
 use super::bits::BitWriter;
 use super::lz::Lz;
-use super::matcher::{MAX_DIST, MIN_LOOKAHEAD, Search};
+use super::matcher::{MIN_LOOKAHEAD, Search};
 use super::rle;
 use super::tables::{MAX_MATCH, MIN_MATCH};
 
-/// Input weighed at once: a run-length coded segment is one block of
-/// [`rle::encode_block`].
+/// Input weighed at once without a memory limit: a run-length coded
+/// segment is one block of [`rle::encode_block`]. Under a limit it is
+/// smaller ([`Lz::segment`]).
+#[cfg(test)]
 pub(super) const SEGMENT: usize = rle::BLOCK;
 /// Most segments run-length coded in a row before matching is tried again.
 const PLAIN_RUN: u32 = 8;
@@ -181,8 +184,8 @@ impl Lz {
     /// Run-length codes one segment; `false` when the input at hand is too
     /// short for one (and more is to come) or has run out.
     fn plain_segment(&mut self, w: &mut BitWriter, flush: bool) -> bool {
-        let n = SEGMENT.min(self.m.lookahead);
-        if n == 0 || (n < SEGMENT && !flush) {
+        let n = self.segment.min(self.m.lookahead);
+        if n == 0 || (n < self.segment && !flush) {
             return false;
         }
         let s = self.m.strstart;
@@ -213,7 +216,7 @@ impl Lz {
             // the end of the input at hand, even at the window's end).
             let s = self.m.strstart;
             let whole = (self.m.end() + 1).saturating_sub(MIN_MATCH);
-            let from = self.lazy.indexed_to.max(s.saturating_sub(MAX_DIST));
+            let from = self.lazy.indexed_to.max(s.saturating_sub(self.m.max_dist));
             for pos in from..s.min(whole) {
                 self.m.insert(pos);
             }
@@ -245,7 +248,7 @@ impl Lz {
             l.prev_length = l.match_length;
             l.prev_match = l.match_start;
             l.match_length = MIN_MATCH - 1;
-            if head != 0 && l.prev_length < self.p.lazy && s - head <= MAX_DIST {
+            if head != 0 && l.prev_length < self.p.lazy && s - head <= self.m.max_dist {
                 let (len, start) = self.longest_match(s, head, self.lazy.prev_length);
                 let l = &mut self.lazy;
                 if len > l.prev_length {
@@ -432,7 +435,7 @@ mod tests {
         let Engine::Lazy(p) = Compression::Default.plan().engine else {
             unreachable!()
         };
-        let mut lz = Lz::new(p, false).unwrap();
+        let mut lz = Lz::new(p, false, &crate::deflate::Sizes::FULL).unwrap();
         let mut w = BitWriter::default();
         let data = xorshift(WINDOW_BUFFER, 41);
         lz.m.window[..WINDOW_BUFFER].copy_from_slice(&data);

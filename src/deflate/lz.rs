@@ -73,7 +73,7 @@ use super::AllocError;
 use super::bits::BitWriter;
 use super::block::{Tokens, plan_block, stored_bits, write_planned};
 use super::lazy::Lazy;
-use super::matcher::{Matcher, WINDOW_BUFFER, WMASK, WSIZE};
+use super::matcher::Matcher;
 use super::optimal::Optimal;
 use super::stored::StoredRun;
 use crate::level::MatchParams;
@@ -87,6 +87,8 @@ pub(super) struct Lz {
     pub(super) block_end: usize,
     pub(super) stored: StoredRun,
     pub(super) tokens: Tokens,
+    /// Input per run-length segment of the lazy parser.
+    pub(super) segment: usize,
     /// The lazy parser's state (unused by the optimal parser).
     pub(super) lazy: Lazy,
     /// The optimal parser's buffers, at the level that uses it.
@@ -100,16 +102,28 @@ pub(super) struct Lz {
 }
 
 impl Lz {
-    pub(super) fn new(p: MatchParams, optimal: bool) -> Result<Self, AllocError> {
+    pub(super) fn new(
+        p: MatchParams,
+        optimal: bool,
+        sizes: &super::Sizes,
+    ) -> Result<Self, AllocError> {
+        let m = Matcher::new(p.hash4, sizes)?;
+        // A segment fits in what a slide leaves free (see `Matcher::buffer`).
+        debug_assert!(sizes.segment <= m.buffer - 2 * m.wsize);
         Ok(Lz {
             p,
-            m: Matcher::new(p.hash4)?,
+            m,
             block_start: 0,
             block_end: 0,
             stored: StoredRun::default(),
-            tokens: Tokens::new()?,
+            tokens: Tokens::new(sizes.tokens)?,
+            segment: sizes.segment,
             lazy: Lazy::new(!optimal),
-            optimal: if optimal { Some(Optimal::new()?) } else { None },
+            optimal: if optimal {
+                Some(Optimal::new(sizes.chunk)?)
+            } else {
+                None
+            },
             #[cfg(debug_assertions)]
             fed: 0,
             #[cfg(debug_assertions)]
@@ -119,7 +133,7 @@ impl Lz {
 
     pub(super) fn write(&mut self, w: &mut BitWriter, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.m.end() == WINDOW_BUFFER {
+            if self.m.end() == self.m.buffer {
                 self.slide(w);
                 continue;
             }
@@ -182,14 +196,14 @@ impl Lz {
         }
     }
 
-    /// Starts the stream after `dict` (its last [`WSIZE`] bytes), which the
+    /// Starts the stream after `dict` (its last window), which the
     /// decoder already has: matches may refer to it, and it is not coded.
     /// Only on an engine just made or reset.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn set_dictionary(&mut self, dict: &[u8]) {
         debug_assert!(self.m.end() == 0 && self.block_end == 0);
         debug_assert!(self.tokens.is_empty() && self.stored.is_empty());
-        let dict = &dict[dict.len().saturating_sub(WSIZE)..];
+        let dict = &dict[dict.len().saturating_sub(self.m.wsize)..];
         self.m.prime(dict);
         self.block_start = dict.len();
         self.block_end = dict.len();
@@ -205,11 +219,11 @@ impl Lz {
     }
 
     /// Moves the window down by a whole number of windows, keeping at least
-    /// 32 KiB of history before `strstart`. A block whose input would slide
+    /// one window of history before `strstart`. A block whose input would slide
     /// out is written first, so its stored form stays possible.
     fn slide(&mut self, w: &mut BitWriter) {
         probe!(Slide);
-        let shift = (self.m.strstart - WSIZE) & !WMASK;
+        let shift = (self.m.strstart - self.m.wsize) & !self.m.wmask;
         if self.block_start < shift {
             probe!(SlideFlush);
             self.flush_block(w, false);
@@ -305,7 +319,7 @@ impl Lz {
         use super::tables::{MAX_MATCH, MIN_MATCH};
         assert_eq!(pos, self.block_end, "match out of order");
         assert!((MIN_MATCH..=MAX_MATCH).contains(&len), "match length {len}");
-        assert!((1..=WSIZE).contains(&dist), "match distance {dist}");
+        assert!((1..=self.m.wsize).contains(&dist), "match distance {dist}");
         assert!(
             dist <= pos,
             "match distance {dist} before the window at {pos}"

@@ -1,37 +1,47 @@
 //! The match finder of the matching levels: the window of input that
-//! streams through, hash chains over its last 32 KiB, and the one chain
-//! walker both parsers search with.
+//! streams through, hash chains over its last window (32 KiB, or less under
+//! a memory limit, see [`Sizes`](super::Sizes)), and the one chain walker
+//! both parsers search with.
 
 use alloc::vec::Vec;
 
 use super::tables::{MAX_MATCH, MIN_MATCH};
 use super::{AllocError, zeroed};
 
-/// Deflate's window: matches reach at most 32 KiB back.
+/// Deflate's largest window: matches reach at most 32 KiB back.
+#[cfg(test)]
 pub(super) const WSIZE: usize = 1 << 15;
-pub(super) const WMASK: usize = WSIZE - 1;
-/// Bytes of input held at once. It is larger than the window so that a block's
-/// input is still at hand when the block is written (for the stored fallback)
-/// and so that the window slides rarely; it is a whole number of windows so
-/// that sliding keeps `pos & WMASK` of every byte.
+/// Bytes of input held at once without a memory limit. It is larger than
+/// the window so that a block's input is still at hand when the block is
+/// written (for the stored fallback) and so that the window slides rarely;
+/// it is a whole number of windows so that sliding keeps `pos & wmask` of
+/// every byte.
+#[cfg(test)]
 pub(crate) const WINDOW_BUFFER: usize = 8 * WSIZE;
 /// A match search needs this much input ahead unless the input has ended.
 pub(super) const MIN_LOOKAHEAD: usize = MAX_MATCH + MIN_MATCH + 1;
-/// Farthest match distance searched, as zlib: it keeps a margin so that a
-/// match never reaches bytes about to slide out.
-pub(super) const MAX_DIST: usize = WSIZE - MIN_LOOKAHEAD;
-const HASH_BITS: u32 = 15;
-const HASH_SIZE: usize = 1 << HASH_BITS;
 
 /// The window and its hash chains, and where parsing stands in it.
 pub(super) struct Matcher {
-    /// Input, [`WINDOW_BUFFER`] bytes and one byte of padding (see `hash`).
+    /// Input, `buffer` bytes and one byte of padding (see `hash`).
     pub(super) window: Vec<u8>,
     /// Most recent position of each hash (0 means none).
     head: Vec<u32>,
-    /// Previous position with the same hash, indexed by `pos & WMASK`.
+    /// Previous position with the same hash, indexed by `pos & wmask`.
     prev: Vec<u32>,
     hash4: bool,
+    /// The window (a power of two, 512 B to 32 KiB) and its mask.
+    pub(super) wsize: usize,
+    pub(super) wmask: usize,
+    /// Bytes of input held at once: a whole number of windows, at least 3
+    /// (after a slide keeps one window of history, more than a window is
+    /// free, enough for the lookahead and a run-length segment).
+    pub(super) buffer: usize,
+    /// Farthest match distance searched, as zlib: it keeps a margin so that
+    /// a match never reaches bytes about to slide out.
+    pub(super) max_dist: usize,
+    /// `32 - hash bits`: the hash is the top bits of a product.
+    hash_shift: u32,
     /// Next position to parse, and bytes of input from there on.
     pub(super) strstart: usize,
     pub(super) lookahead: usize,
@@ -55,15 +65,29 @@ pub(super) struct Search {
 }
 
 impl Matcher {
-    pub(super) fn new(hash4: bool) -> Result<Self, AllocError> {
+    pub(super) fn new(hash4: bool, sizes: &super::Sizes) -> Result<Self, AllocError> {
+        let wsize = 1usize << sizes.window_bits;
+        let buffer = sizes.buffer_windows * wsize;
+        debug_assert!((9..=15).contains(&sizes.window_bits) && sizes.buffer_windows >= 3);
         Ok(Matcher {
-            window: zeroed(WINDOW_BUFFER + 1)?,
-            head: zeroed(HASH_SIZE)?,
-            prev: zeroed(WSIZE)?,
+            window: zeroed(buffer + 1)?,
+            head: zeroed(1 << sizes.hash_bits)?,
+            prev: zeroed(wsize)?,
             hash4,
+            wsize,
+            wmask: wsize - 1,
+            buffer,
+            max_dist: wsize - MIN_LOOKAHEAD,
+            hash_shift: 32 - sizes.hash_bits,
             strstart: 0,
             lookahead: 0,
         })
+    }
+
+    /// Bytes [`new`](Self::new) allocates for `sizes`.
+    pub(super) fn bytes(sizes: &super::Sizes) -> usize {
+        let wsize = 1usize << sizes.window_bits;
+        sizes.buffer_windows * wsize + 1 + 4 * (1 << sizes.hash_bits) + 4 * wsize
     }
 
     /// Back to the state of a new matcher. The window is cleared too: a
@@ -78,7 +102,7 @@ impl Matcher {
         self.lookahead = 0;
     }
 
-    /// Puts `dict` (at most [`WSIZE`] bytes) at the start of an empty
+    /// Puts `dict` (at most one window) at the start of an empty
     /// window as history: parsing starts after it, and the strings whose
     /// hashed bytes all lie in it are indexed, so matches can reach it.
     ///
@@ -88,7 +112,7 @@ impl Matcher {
     /// very compressible images) took longer than compressing the segment.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn prime(&mut self, dict: &[u8]) {
-        debug_assert!(self.end() == 0 && dict.len() <= WSIZE);
+        debug_assert!(self.end() == 0 && dict.len() <= self.wsize);
         self.window[..dict.len()].copy_from_slice(dict);
         self.strstart = dict.len();
         let hashed = if self.hash4 { 4 } else { MIN_MATCH };
@@ -111,7 +135,7 @@ impl Matcher {
     /// Appends as much of `data` as fits; returns how much.
     pub(super) fn fill(&mut self, data: &[u8]) -> usize {
         let end = self.end();
-        let n = (WINDOW_BUFFER - end).min(data.len());
+        let n = (self.buffer - end).min(data.len());
         self.window[end..end + n].copy_from_slice(&data[..n]);
         self.lookahead += n;
         n
@@ -120,7 +144,7 @@ impl Matcher {
     /// Moves the window down by `shift` bytes (a whole number of windows),
     /// and the chains with it.
     pub(super) fn slide(&mut self, shift: usize) {
-        debug_assert!(shift % WSIZE == 0 && shift + WSIZE <= self.strstart);
+        debug_assert!(shift % self.wsize == 0 && shift + self.wsize <= self.strstart);
         let end = self.end();
         self.window.copy_within(shift..end, 0);
         self.strstart -= shift;
@@ -144,7 +168,7 @@ impl Matcher {
         let v = u32::from_le_bytes(self.window[pos..pos + 4].try_into().unwrap());
         let v = if self.hash4 { v } else { v & 0x00ff_ffff };
         // Fibonacci hashing: the top bits of a multiply by 2^32 / phi.
-        (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        (v.wrapping_mul(0x9E37_79B1) >> self.hash_shift) as usize
     }
 
     /// Adds the string at `pos` (which must be whole: `pos + 3 <= end`) to
@@ -154,7 +178,7 @@ impl Matcher {
         debug_assert!(pos + MIN_MATCH <= self.end());
         let h = self.hash(pos);
         let old = self.head[h];
-        self.prev[pos & WMASK] = old;
+        self.prev[pos & self.wmask] = old;
         self.head[h] = pos as u32;
         old as usize
     }
@@ -171,7 +195,7 @@ impl Matcher {
         q: Search,
         mut found: impl FnMut(usize, usize),
     ) -> (usize, usize) {
-        let limit = s.saturating_sub(MAX_DIST);
+        let limit = s.saturating_sub(self.max_dist);
         let win = &self.window[..s + q.max_len];
         let (mut chain, mut stale, mut start) = (q.chain, 0, 0);
         loop {
@@ -189,7 +213,7 @@ impl Matcher {
                     }
                 }
             }
-            cur = self.prev[cur & WMASK] as usize;
+            cur = self.prev[cur & self.wmask] as usize;
             chain -= 1;
             if cur <= limit || chain == 0 || stale > q.stale {
                 break;

@@ -131,6 +131,123 @@ pub(crate) fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, AllocError>
     Ok(v)
 }
 
+/// The sizes of a compressor's buffers: today's sizes ([`Sizes::FULL`]),
+/// or smaller ones chosen to fit a memory limit. Output depends on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    /// The window is `1 << window_bits` bytes (9 to 15): how far back
+    /// matches reach, and the CINFO field of the zlib header.
+    pub(crate) window_bits: u32,
+    /// Windows of input the matcher holds at once (at least 3).
+    pub(crate) buffer_windows: usize,
+    /// The hash table has `1 << hash_bits` heads.
+    pub(crate) hash_bits: u32,
+    /// Tokens per block at the matching levels.
+    pub(crate) tokens: usize,
+    /// Input per block of the run-length coder (the fast levels), and per
+    /// run-length segment of the lazy level.
+    pub(crate) segment: usize,
+    /// Positions the optimal parser parses together.
+    pub(crate) chunk: usize,
+    /// The run-length coder may use a table of literal pairs (256 KiB) and
+    /// a buffer for its symbols; without them it writes straight into the
+    /// output, and its blocks are at most 32 KiB, where codes are fitted to
+    /// exact counts, so a block never takes more room than storing it.
+    pub(crate) tables: bool,
+}
+
+impl Sizes {
+    /// The sizes without a memory limit.
+    pub(crate) const FULL: Sizes = Sizes {
+        window_bits: 15,
+        buffer_windows: 8,
+        hash_bits: 15,
+        tokens: block::MAX_TOKENS,
+        segment: rle::BLOCK,
+        chunk: optimal::CHUNK,
+        tables: true,
+    };
+
+    /// Sizes for a window of `1 << window_bits` bytes with no more than it
+    /// needs around it: three windows of input, as many hash heads as
+    /// window positions, a run-length segment and a token block of one
+    /// window (a segment of at most 32 KiB), and an optimal-parser chunk
+    /// of half a window.
+    pub(crate) fn small(window_bits: u32) -> Sizes {
+        let w = 1usize << window_bits;
+        Sizes {
+            window_bits,
+            buffer_windows: 3,
+            hash_bits: window_bits,
+            tokens: w / 2,
+            segment: w.min(rle::EXACT_BELOW),
+            chunk: w / 2,
+            tables: false,
+        }
+    }
+
+    /// The window in bytes.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn window(&self) -> usize {
+        1 << self.window_bits
+    }
+
+    /// Bytes a compressor for `engine` allocates with these sizes (for
+    /// `total` bytes of input, when known), not counting its output.
+    pub(crate) fn bytes(&self, engine: Kind, total: Option<u64>) -> usize {
+        use core::mem::size_of;
+        match engine {
+            Kind::Stored => match total {
+                Some(_) => 0,
+                None => MAX_STORED,
+            },
+            Kind::RunLength => {
+                let pairs = self.tables && total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
+                self.segment
+                    + if self.tables {
+                        rle::scratch_bytes(self.segment)
+                    } else {
+                        0
+                    }
+                    + if pairs { rle::Pairs::BYTES } else { 0 }
+            }
+            Kind::Lazy(_) | Kind::Optimal(_) => {
+                size_of::<Lz>()
+                    + matcher::Matcher::bytes(self)
+                    + 4 * self.tokens
+                    + match engine {
+                        Kind::Optimal(_) => optimal::Optimal::bytes(self.chunk),
+                        _ => 0,
+                    }
+            }
+        }
+    }
+
+    /// About the most output one [`Deflater::write`] of `piece` bytes adds
+    /// (the caller drains the output after each write): every byte the
+    /// compressor held or was given, stored, plus block headers; a block
+    /// never takes more than storing it, except for the sampled blocks of
+    /// the fast levels (at most 13 bits a byte, written whole).
+    pub(crate) fn burst(&self, engine: Kind, piece: usize) -> usize {
+        let held = match engine {
+            Kind::Stored => MAX_STORED,
+            Kind::RunLength => {
+                if self.tables {
+                    rle::scratch_bytes(self.segment)
+                } else {
+                    self.segment
+                }
+            }
+            Kind::Lazy(_) | Kind::Optimal(_) => {
+                (self.buffer_windows << self.window_bits) + 2 * self.segment.min(rle::EXACT_BELOW)
+            }
+        };
+        // Block headers and stored-block headers: a block covers at least
+        // a few bytes of input more than its header, except the last few.
+        held + piece + piece / 8 + 1024
+    }
+}
+
 /// Streaming deflate compressor; see the module docs.
 pub(crate) struct Deflater {
     bits: BitWriter,
@@ -138,6 +255,8 @@ pub(crate) struct Deflater {
     /// Input of the block being collected, for the engines that code whole
     /// blocks at once (stored, run-length).
     pending: Vec<u8>,
+    /// Input per block of those engines.
+    block: usize,
 }
 
 /// What turns input into deflate blocks.
@@ -148,39 +267,49 @@ enum Engine {
     StoredExact(StoredExact),
     /// Per-block Huffman codes and zero runs, no match search ([`rle`]),
     /// with its table of literal pairs and the buffer its symbols are
-    /// written into.
-    Rle(Option<rle::Pairs>, Vec<u8>),
+    /// written into (neither under a memory limit).
+    Rle(Option<rle::Pairs>, Option<Vec<u8>>),
     /// LZ77 matching with hash chains ([`lz`]).
     Lz(alloc::boxed::Box<Lz>),
 }
 
 impl Deflater {
     pub(crate) fn new(level: Compression) -> Result<Self, AllocError> {
-        Self::sized(level, None)
+        Self::sized(level, None, &Sizes::FULL)
     }
 
-    /// A compressor for `total` bytes of input, when that is known: input
+    /// A compressor for `total` bytes of input, when that is known (input
     /// too short to fill a block with literals gets no table of literal
-    /// pairs.
-    pub(crate) fn sized(level: Compression, total: Option<u64>) -> Result<Self, AllocError> {
+    /// pairs), with buffers of `sizes`.
+    pub(crate) fn sized(
+        level: Compression,
+        total: Option<u64>,
+        sizes: &Sizes,
+    ) -> Result<Self, AllocError> {
         let mut pending = Vec::new();
+        let mut block = 0;
         let engine = match level.plan().engine {
             Kind::Stored => {
                 reserve(&mut pending, MAX_STORED)?;
+                block = MAX_STORED;
                 Engine::Stored
             }
             Kind::RunLength => {
-                reserve(&mut pending, rle::BLOCK)?;
-                let pairs = total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
-                Engine::Rle(pairs.then(rle::Pairs::new).transpose()?, Vec::new())
+                block = sizes.segment;
+                reserve(&mut pending, block)?;
+                let pairs = sizes.tables && total.is_none_or(|t| t >= rle::PAIRS_WORTH as u64);
+                // The symbol buffer grows to what the blocks need.
+                let scratch = sizes.tables.then(Vec::new);
+                Engine::Rle(pairs.then(rle::Pairs::new).transpose()?, scratch)
             }
-            Kind::Lazy(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, false)?)),
-            Kind::Optimal(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, true)?)),
+            Kind::Lazy(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, false, sizes)?)),
+            Kind::Optimal(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, true, sizes)?)),
         };
         Ok(Deflater {
             bits: BitWriter::default(),
             engine,
             pending,
+            block,
         })
     }
 
@@ -192,6 +321,7 @@ impl Deflater {
             bits: BitWriter::default(),
             engine: Engine::StoredExact(StoredExact::new(total)),
             pending: Vec::new(),
+            block: 0,
         }
     }
 
@@ -208,9 +338,9 @@ impl Deflater {
             Engine::Stored => MAX_STORED + 16,
             // A few block headers among the input.
             Engine::StoredExact(_) => 64,
-            Engine::Rle(..) => rle::BLOCK + 32,
+            Engine::Rle(..) => self.block + 32,
             // A run-length coded segment at the lazy level.
-            Engine::Lz(ref m) if m.lazy.weighs() => rle::BLOCK + 32,
+            Engine::Lz(ref m) if m.lazy.weighs() => m.segment + 32,
             // Blocks of at most 16 Ki tokens, and stored runs written in
             // pieces of 65535 bytes.
             Engine::Lz(_) => 1 << 16,
@@ -274,8 +404,7 @@ impl Deflater {
         let block = match &mut self.engine {
             Engine::Lz(m) => return m.write(&mut self.bits, data),
             Engine::StoredExact(s) => return s.write(&mut self.bits, data),
-            Engine::Stored => MAX_STORED,
-            Engine::Rle(..) => rle::BLOCK,
+            Engine::Stored | Engine::Rle(..) => self.block,
         };
         while !data.is_empty() {
             let n = (block - self.pending.len()).min(data.len());
@@ -290,9 +419,13 @@ impl Deflater {
     /// Codes the collected block.
     fn write_pending(&mut self, last: bool) {
         match &mut self.engine {
-            Engine::Rle(pairs, scratch) => {
-                rle::encode_block(&mut self.bits, pairs.as_mut(), scratch, &self.pending, last)
-            }
+            Engine::Rle(pairs, scratch) => rle::encode_block(
+                &mut self.bits,
+                pairs.as_mut(),
+                scratch.as_mut(),
+                &self.pending,
+                last,
+            ),
             _ => write_stored(&mut self.bits, &self.pending, last),
         }
         self.pending.clear();

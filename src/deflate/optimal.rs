@@ -15,13 +15,13 @@ use alloc::vec::Vec;
 use super::bits::BitWriter;
 use super::huffman::build_lengths;
 use super::lz::Lz;
-use super::matcher::{MAX_DIST, MIN_LOOKAHEAD, Search};
+use super::matcher::{MIN_LOOKAHEAD, Search};
 use super::tables::*;
 use super::{AllocError, zeroed};
 
-/// Positions parsed together. Larger chunks parse slightly better; the
-/// match buffer grows with it.
-const CHUNK: usize = 4096;
+/// Positions parsed together without a memory limit. Larger chunks parse
+/// slightly better; the match buffer grows with it.
+pub(super) const CHUNK: usize = 4096;
 /// Matches kept per position (the longest ones).
 const MAX_PER_POS: usize = 8;
 /// Matches at least this long are taken whole, and the positions they cover
@@ -36,6 +36,8 @@ const MODEL_WINDOW: u32 = 1 << 16;
 
 /// Buffers and cost model of the parser; all sized once.
 pub(super) struct Optimal {
+    /// Positions parsed together ([`CHUNK`] without a memory limit).
+    chunk: usize,
     /// Matches of the chunk, `(len << 16) | dist`; position `i` owns
     /// `matches[first[i]..first[i + 1]]`.
     matches: Vec<u32>,
@@ -51,12 +53,18 @@ pub(super) struct Optimal {
 }
 
 impl Optimal {
-    pub(super) fn new() -> Result<Self, AllocError> {
+    /// Bytes [`new`](Self::new) allocates.
+    pub(super) fn bytes(chunk: usize) -> usize {
+        4 * (chunk * MAX_PER_POS + 3 * (chunk + 1) + MAX_MATCH + 1)
+    }
+
+    pub(super) fn new(chunk: usize) -> Result<Self, AllocError> {
         Ok(Optimal {
-            matches: zeroed(CHUNK * MAX_PER_POS)?,
-            first: zeroed(CHUNK + 1)?,
-            cost: zeroed(CHUNK + MAX_MATCH + 1)?,
-            step: zeroed(CHUNK + 1)?,
+            chunk,
+            matches: zeroed(chunk * MAX_PER_POS)?,
+            first: zeroed(chunk + 1)?,
+            cost: zeroed(chunk + MAX_MATCH + 1)?,
+            step: zeroed(chunk + 1)?,
             lit_freq: [1; LITLEN_SYMBOLS],
             dist_freq: [1; DIST_SYMBOLS],
             lit_bits: [0; LITLEN_SYMBOLS],
@@ -177,10 +185,11 @@ impl Lz {
     pub(super) fn compress_optimal(&mut self, w: &mut BitWriter, flush: bool) {
         loop {
             let lookahead = self.m.lookahead;
-            let n = if lookahead >= CHUNK + MIN_LOOKAHEAD {
-                CHUNK
+            let chunk = self.optimal.as_ref().map_or(CHUNK, |o| o.chunk);
+            let n = if lookahead >= chunk + MIN_LOOKAHEAD {
+                chunk
             } else if flush && lookahead > 0 {
-                lookahead.min(CHUNK)
+                lookahead.min(chunk)
             } else {
                 return;
             };
@@ -205,7 +214,7 @@ impl Lz {
                 continue;
             }
             let head = self.m.insert(s);
-            if i < skip_until || head == 0 || s - head > MAX_DIST {
+            if i < skip_until || head == 0 || s - head > self.m.max_dist {
                 continue;
             }
             let max_len = MAX_MATCH.min(ahead);

@@ -26,8 +26,19 @@ use super::tables::*;
 use alloc::vec::Vec;
 
 /// Input bytes per block: two stored blocks' worth, so a block that is
-/// better stored costs 10 bytes of stored-block headers.
+/// better stored costs 10 bytes of stored-block headers. Smaller under a
+/// memory limit.
 pub(super) const BLOCK: usize = 2 * 65_535;
+
+/// Blocks shorter than this are coded with codes fitted to exact counts,
+/// so they never take more room than storing them.
+pub(super) const EXACT_BELOW: usize = SAMPLED_FROM;
+
+/// The most bytes the symbol buffer of [`encode_block`] takes for a block
+/// of `block` bytes.
+pub(super) fn scratch_bytes(block: usize) -> usize {
+    (block * MAX_LIT_BITS.max(11) as usize).div_ceil(8) + 16
+}
 
 /// Where the tokenizer's symbols go: counted in the first pass, written in
 /// the second. Literals come as the bytes of a `u64`, lowest first.
@@ -263,6 +274,9 @@ const PAIR_CODE_BITS: u32 = 2 * MAX_LIT_BITS;
 pub(super) struct Pairs(alloc::boxed::Box<[u32; PAIRS]>);
 
 impl Pairs {
+    /// Bytes the table takes.
+    pub(super) const BYTES: usize = 4 * PAIRS;
+
     pub(super) fn new() -> Result<Self, super::AllocError> {
         let v = super::zeroed::<u32>(PAIRS)?;
         let table: alloc::boxed::Box<[u32; PAIRS]> =
@@ -449,12 +463,12 @@ pub(super) fn estimate_bits(data: &[u8]) -> u64 {
 pub(super) fn encode_block(
     w: &mut BitWriter,
     pairs: Option<&mut Pairs>,
-    scratch: &mut Vec<u8>,
+    scratch: Option<&mut Vec<u8>>,
     data: &[u8],
     last: bool,
 ) {
     match Plan::sampled(data) {
-        Some(plan) => write_block(w, pairs, Some(scratch), data, &plan, last),
+        Some(plan) => write_block(w, pairs, scratch, data, &plan, last),
         None => write_stored(w, data, last),
     }
 }
@@ -620,7 +634,7 @@ mod tests {
             for pending in [0, 5, 13] {
                 let mut fast = BitWriter::default();
                 fast.put(0x1abc & ((1 << pending) - 1), pending);
-                encode_block(&mut fast, Some(&mut pairs), &mut scratch, &data, true);
+                encode_block(&mut fast, Some(&mut pairs), Some(&mut scratch), &data, true);
                 fast.align();
 
                 // The same codes, from the same sample, written plainly
@@ -678,7 +692,7 @@ mod tests {
         assert!(plan.room < data.len() * 2);
         let mut w = BitWriter::default();
         let mut scratch = Vec::new();
-        encode_block(&mut w, None, &mut scratch, &data, true);
+        encode_block(&mut w, None, Some(&mut scratch), &data, true);
         w.align();
         let back = miniz_oxide::inflate::decompress_to_vec(&w.out).expect("valid stream");
         assert_eq!(back, data);

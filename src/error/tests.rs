@@ -66,6 +66,10 @@ fn every_message_reads_right() {
             expected: n + 1,
         });
         add(Error::OutOfMemory { bytes: n });
+        add(Error::MemoryLimit {
+            needed: n.saturating_add(1),
+            limit: n,
+        });
         add(Error::PaletteIndex {
             row: n32,
             x: n32,

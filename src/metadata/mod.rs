@@ -351,6 +351,22 @@ pub(crate) struct Trailer {
 }
 
 impl Trailer {
+    /// Bytes [`new`](Self::new) allocates for `items`: the list and a copy
+    /// of each chunk's data (only custom chunks go after the image data).
+    pub(crate) fn bytes(items: &[Metadata]) -> usize {
+        items
+            .iter()
+            .filter(|m| m.stage() == Stage::AfterImageData)
+            .map(|m| {
+                core::mem::size_of::<Metadata>()
+                    + match m {
+                        Metadata::Custom(c) => c.data.len(),
+                        _ => 0,
+                    }
+            })
+            .sum()
+    }
+
     pub(crate) fn new(items: &[Metadata]) -> Trailer {
         Trailer {
             chunks: items

@@ -1,0 +1,221 @@
+//! Memory limits ([`Options::memory_limit`]): what the writer allocates
+//! for a configuration, and the choice of the best configuration that fits
+//! a limit.
+//!
+//! The writer's memory is its row buffers, the compressor's state and the
+//! compressed output waiting to fill an IDAT chunk. Without a limit each
+//! level has fixed sizes ([`Sizes::FULL`]). Under a limit the writer takes
+//! the first configuration in this order that fits:
+//!
+//! 1. the level asked for with its full sizes and IDAT chunk size;
+//! 2. the same engine with smaller buffers: at the matching levels a window
+//!    of 32 KiB down to 512 B (1 KiB at `Best`), at the fast levels blocks
+//!    of 16 KiB down to 256 B; for each, IDAT chunks of 16 KiB down to an
+//!    eighth of the window (at least 256 B);
+//! 3. the next cheaper engine (`Best` → `Default` → `Fast` → `Stored`),
+//!    with the filters each level pairs with when none was set, and at
+//!    last no filter;
+//!
+//! and fails with [`Error::MemoryLimit`] when not even stored blocks with
+//! the smallest IDAT chunks fit.
+//!
+//! [`Options::memory_limit`]: crate::Options::memory_limit
+//! [`Error::MemoryLimit`]: crate::Error::MemoryLimit
+
+use crate::color::Geometry;
+use crate::deflate::Sizes;
+use crate::filter::Filter;
+use crate::level::{Compression, Engine};
+use crate::options::Options;
+
+/// Bytes of filtered row given to the compressor at once under a memory
+/// limit; the output is drained into IDAT chunks after each piece.
+pub(crate) const PIECE: usize = 1024;
+
+/// The smallest IDAT chunk the writer picks by itself.
+const MIN_IDAT: usize = 256;
+
+/// What the writer is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// The level whose engine, filter rating and header hint are used.
+    pub(crate) level: Compression,
+    pub(crate) sizes: Sizes,
+    pub(crate) filter: Filter,
+    /// The adaptive filter rates a sample of each row.
+    pub(crate) sparse: bool,
+    pub(crate) idat_size: usize,
+    /// Filtered bytes compressed at once (`usize::MAX`: whole rows).
+    pub(crate) piece: usize,
+    /// Room reserved for compressed output.
+    pub(crate) out_room: usize,
+    /// Bytes this configuration allocates in all, at most.
+    pub(crate) bytes: usize,
+}
+
+/// The configuration without a limit: today's sizes.
+pub(crate) fn unlimited(options: &Options) -> Config {
+    let level = options.compression;
+    let filter = options.effective_filter();
+    Config {
+        level,
+        sizes: Sizes::FULL,
+        filter,
+        sparse: filter == Filter::Adaptive && level.plan().sparse_rating,
+        idat_size: options.effective_idat_chunk_size() as usize,
+        piece: usize::MAX,
+        out_room: 0,
+        bytes: 0,
+    }
+}
+
+/// The best configuration within `limit` bytes, or the fewest bytes any
+/// configuration needs.
+pub(crate) fn choose(options: &Options, geo: &Geometry, limit: usize) -> Result<Config, usize> {
+    let n = geo.row_bytes;
+    let total = (geo.height as u64).checked_mul(n as u64 + 1);
+    let fixed = other_bytes(options);
+    let mut fewest = usize::MAX;
+    for &level in fallbacks(options.compression) {
+        for filter in filters(options, level) {
+            let sparse = filter == Filter::Adaptive && level.plan().sparse_rating;
+            let rows = row_bytes(filter, sparse, n);
+            for sizes in sizes_for(level) {
+                for idat_size in idat_sizes(options, &sizes, level) {
+                    let engine = level.plan().engine;
+                    let piece = PIECE;
+                    let out_room = out_room(engine, &sizes, idat_size, total);
+                    let deflate = match engine {
+                        Engine::Stored => 0,
+                        _ => sizes.bytes(engine, total),
+                    };
+                    let bytes = fixed
+                        .saturating_add(rows)
+                        .saturating_add(deflate)
+                        .saturating_add(out_room);
+                    fewest = fewest.min(bytes);
+                    if bytes <= limit {
+                        return Ok(Config {
+                            level,
+                            sizes,
+                            filter,
+                            sparse,
+                            idat_size,
+                            piece,
+                            out_room,
+                            bytes,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Err(fewest)
+}
+
+/// The room for output: a chunk not yet full and what one piece can add.
+fn out_room(engine: Engine, sizes: &Sizes, idat_size: usize, total: Option<u64>) -> usize {
+    let burst = match (engine, total) {
+        // Stored blocks of known length: the input and a few headers.
+        (Engine::Stored, Some(_)) => PIECE + 64,
+        _ => sizes.burst(engine, PIECE),
+    };
+    // The zlib header and trailer.
+    idat_size + burst + 8
+}
+
+/// Bytes the writer allocates besides its row buffers, compressor and
+/// output: chunks kept for after the image data.
+fn other_bytes(options: &Options) -> usize {
+    crate::metadata::Trailer::bytes(&options.metadata)
+}
+
+/// Row buffers for `filter`: the row above, the filtered row, the trial
+/// row of the entropy filter, the staged row of sampled rating, and the
+/// row being assembled from pieces.
+fn row_bytes(filter: Filter, sparse: bool, n: usize) -> usize {
+    let prev = match filter {
+        Filter::None | Filter::Sub => 0,
+        _ => n,
+    };
+    let filtered = if filter == Filter::None { 0 } else { n + 1 };
+    let scratch = if filter == Filter::Entropy { n + 1 } else { 0 };
+    let next = if sparse { n } else { 0 };
+    prev + filtered + scratch + next + n
+}
+
+/// The level asked for, then the cheaper engines.
+fn fallbacks(level: Compression) -> &'static [Compression] {
+    use Compression::*;
+    match level {
+        Best => &[Best, Default, Fast, Stored],
+        Default => &[Default, Fast, Stored],
+        Fast => &[Fast, Stored],
+        Fastest => &[Fastest, Stored],
+        _ => &[Stored],
+    }
+}
+
+/// The filter set, or the one `level` pairs with and then cheaper ones.
+fn filters(options: &Options, level: Compression) -> impl Iterator<Item = Filter> {
+    let first = match options.filter {
+        Some(f) => f,
+        None => {
+            let mut o = options.clone();
+            o.compression = level;
+            o.effective_filter()
+        }
+    };
+    let cheaper: &[Filter] = match (options.filter, first) {
+        (Some(_), _) => &[],
+        (None, Filter::Entropy) => &[Filter::Adaptive, Filter::Sub, Filter::None],
+        (None, Filter::None) => &[],
+        (None, _) => &[Filter::Sub, Filter::None],
+    };
+    core::iter::once(first).chain(cheaper.iter().copied())
+}
+
+/// The sizes to try for `level`'s engine, largest first. Under a limit the
+/// zlib header announces the window used: 256 B where no match reaches
+/// farther (stored blocks, and the fast levels' runs at distance 1).
+fn sizes_for(level: Compression) -> impl Iterator<Item = Sizes> {
+    let engine = level.plan().engine;
+    let lowest = match engine {
+        Engine::Optimal(_) => 10,
+        _ => 9,
+    };
+    let full = core::iter::once(Sizes::FULL);
+    let smaller = (lowest..=15).rev().filter_map(move |bits| match engine {
+        Engine::Stored => (bits == 15).then_some(Sizes {
+            window_bits: 8,
+            ..Sizes::FULL
+        }),
+        // Blocks under 32 KiB, whose codes come from exact counts.
+        Engine::RunLength => Some(Sizes {
+            window_bits: 8,
+            segment: 1 << (bits - 1),
+            ..Sizes::small(bits)
+        }),
+        Engine::Lazy(_) | Engine::Optimal(_) => Some(Sizes::small(bits)),
+    });
+    full.chain(smaller)
+}
+
+/// IDAT chunk sizes to try with `sizes`: the one set, or the level's with
+/// full sizes, or 16 KiB down to an eighth of the window or block (at
+/// least 256 B).
+fn idat_sizes(options: &Options, sizes: &Sizes, level: Compression) -> impl Iterator<Item = usize> {
+    let set = options.idat_size.map(|s| s as usize);
+    let full = *sizes == Sizes::FULL;
+    let level_size = level.plan().idat_size as usize;
+    let floor = match level.plan().engine {
+        Engine::Stored => MIN_IDAT,
+        Engine::RunLength => (sizes.segment / 8).max(MIN_IDAT),
+        _ => ((1usize << sizes.window_bits) / 8).max(MIN_IDAT),
+    };
+    let auto = (8..=14u32)
+        .rev()
+        .map(|b| 1usize << b)
+        .filter(move |&s| set.is_none() && !full && s >= floor);
+    set.or(full.then_some(level_size)).into_iter().chain(auto)
+}

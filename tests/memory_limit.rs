@@ -1,0 +1,356 @@
+//! `Options::memory_limit`: the writer's peak heap never exceeds the limit,
+//! for every level and format, limits from 4 KiB to 1 MiB and widths up to
+//! the largest that fits, and its files pass the strict decode.
+//!
+//! A counting global allocator measures the heap of the calling thread
+//! only (each test thread counts its own), and not the sink's: the sink
+//! pauses the count while it stores the file.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+mod common;
+
+use common::{Format, Rng, all_formats, bands, decode_png};
+use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options, Sink, StreamingWriter};
+
+struct Counting;
+
+thread_local! {
+    // Signed: memory allocated while paused may be freed while counting.
+    static CURRENT: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+    static PAUSED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn add(n: usize) {
+    let _ = PAUSED.try_with(|p| {
+        if !p.get() {
+            let now = CURRENT.with(|c| c.get()).wrapping_add(n as isize);
+            CURRENT.with(|c| c.set(now));
+            PEAK.with(|m| m.set(m.get().max(now)));
+        }
+    });
+}
+
+fn sub(n: usize) {
+    let _ = PAUSED.try_with(|p| {
+        if !p.get() {
+            CURRENT.with(|c| c.set(c.get().wrapping_sub(n as isize)));
+        }
+    });
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters only
+// observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            add(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        sub(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            add(new_size);
+            sub(layout.size());
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` with the count paused (for the test's own allocations).
+fn paused<T>(f: impl FnOnce() -> T) -> T {
+    PAUSED.with(|p| p.set(true));
+    let r = f();
+    PAUSED.with(|p| p.set(false));
+    r
+}
+
+/// Starts a measurement: the peak is taken above what is allocated now.
+fn start() -> isize {
+    let now = CURRENT.with(|c| c.get());
+    PEAK.with(|m| m.set(now));
+    now
+}
+
+fn peak_since(base: isize) -> usize {
+    (PEAK.with(|m| m.get()) - base) as usize
+}
+
+/// A sink that keeps the file without counting its own memory.
+struct Keep(Vec<u8>);
+
+impl Sink for Keep {
+    type Error = core::convert::Infallible;
+    fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
+        paused(|| self.0.extend_from_slice(buf));
+        Ok(())
+    }
+}
+
+const LEVELS: [Compression; 5] = [
+    Compression::Stored,
+    Compression::Fastest,
+    Compression::Fast,
+    Compression::Default,
+    Compression::Best,
+];
+
+/// An image of bands (ramps, noise, repeats, flat areas), `rows` rows.
+struct Image {
+    options: Options,
+    fmt: Format,
+    width: u32,
+    data: Vec<u8>,
+}
+
+fn image(rng: &mut Rng, fmt: Format, width: u32, height: u32) -> Image {
+    paused(|| {
+        let layout = bands::Layout {
+            row_bytes: fmt.row_bytes(width),
+            samples: width as usize * fmt.color.channels() as usize,
+            depth: fmt.depth.bits() as usize,
+        };
+        let mut data = vec![0u8; layout.row_bytes * height as usize];
+        let mut y = 0;
+        while y < height as usize {
+            let to = (y + 1 + rng.below(40)).min(height as usize);
+            let band = bands::Band::random(rng);
+            bands::paint(rng, &mut data, layout, y, to, band);
+            y = to;
+        }
+        let mut options = Options::new(width, height, fmt.color).bit_depth(fmt.depth);
+        let mut entries = None;
+        if fmt.color == ColorType::Indexed {
+            let n = (1usize << fmt.depth.bits()).min(256);
+            let n = 1 + rng.below(n);
+            options = options.palette(&rng.bytes(3 * n));
+            entries = Some(n);
+        }
+        bands::finish_rows(&mut data, layout, entries);
+        Image {
+            options,
+            fmt,
+            width,
+            data,
+        }
+    })
+}
+
+/// Encodes `img` under `limit`, rows whole or in random pieces; returns the
+/// file and the peak heap, or the error of `with_options`.
+fn encode(
+    img: &Image,
+    options: &Options,
+    pieces: Option<&mut Rng>,
+) -> Result<(Vec<u8>, usize), Error<core::convert::Infallible>> {
+    let base = start();
+    let mut w = StreamingWriter::with_options(Keep(Vec::new()), options)?;
+    let n = img.fmt.row_bytes(img.width);
+    match pieces {
+        None => {
+            for row in img.data.chunks(n) {
+                w.write_row(row).unwrap();
+            }
+        }
+        Some(rng) => {
+            let mut rest = &img.data[..];
+            while !rest.is_empty() {
+                let k = paused(|| 1 + rng.below(2 * n + 1)).min(rest.len());
+                w.write_bytes(&rest[..k]).unwrap();
+                rest = &rest[k..];
+            }
+        }
+    }
+    let out = w.finish().unwrap().0;
+    Ok((out, peak_since(base)))
+}
+
+/// Encodes and checks one case: peak within the limit, exact pixels.
+/// Returns the peak.
+fn check(
+    img: &Image,
+    options: &Options,
+    limit: usize,
+    pieces: Option<&mut Rng>,
+    what: &str,
+) -> usize {
+    let (png, peak) = match encode(img, options, pieces) {
+        Ok(r) => r,
+        Err(e) => panic!("{what}: {e}"),
+    };
+    assert!(peak <= limit, "{what}: peak {peak} above the limit {limit}");
+    paused(|| {
+        let d = decode_png(&png).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(d.data == img.data, "{what}: pixels differ");
+    });
+    peak
+}
+
+/// The widest image of `fmt` whose writer starts under `limit` (0: none).
+fn widest(fmt: Format, level: Compression, limit: usize) -> u32 {
+    let fits = |w: u32| {
+        let mut o = Options::new(w, 4, fmt.color)
+            .bit_depth(fmt.depth)
+            .compression(level)
+            .memory_limit(limit);
+        if fmt.color == ColorType::Indexed {
+            o = o.palette(&[0; 3]);
+        }
+        match StreamingWriter::with_options(Vec::new(), &o) {
+            Ok(_) => true,
+            Err(Error::MemoryLimit {
+                needed, limit: l, ..
+            }) => {
+                assert!(needed > l && l == limit, "{needed} {l}");
+                false
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    if !fits(1) {
+        return 0;
+    }
+    let (mut lo, mut hi) = (1u32, 1u32 << 22);
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+const LIMITS: [usize; 10] = [
+    4 << 10,
+    6 << 10,
+    8 << 10,
+    16 << 10,
+    32 << 10,
+    64 << 10,
+    128 << 10,
+    256 << 10,
+    512 << 10,
+    1 << 20,
+];
+
+#[test]
+fn the_peak_stays_within_every_limit_for_every_level_and_format() {
+    let mut rng = Rng::new(0x11417);
+    let (mut encodes, mut bytes, mut closest) = (0, 0, 0.0f64);
+    for fmt in all_formats() {
+        for &limit in &LIMITS {
+            for level in LEVELS {
+                let widest = widest(fmt, level, limit);
+                let mut widths = vec![1, 7, 100, 1000, widest];
+                widths.retain(|&w| w >= 1 && w <= widest);
+                widths.dedup();
+                for width in widths {
+                    // About 48 KiB of pixels, more for the widest.
+                    let n = fmt.row_bytes(width);
+                    let height = (48 * 1024 / n).clamp(2, 300) as u32;
+                    let img = image(&mut rng, fmt, width, height);
+                    let options = img.options.clone().compression(level).memory_limit(limit);
+                    let what = format!("{} {level} width {width} limit {limit}", fmt.name());
+                    let pieces = rng.below(2) == 0;
+                    let mut piece_rng = Rng::new(rng.next_u64());
+                    let peak = check(
+                        &img,
+                        &options,
+                        limit,
+                        pieces.then_some(&mut piece_rng),
+                        &what,
+                    );
+                    encodes += 1;
+                    bytes += img.data.len();
+                    closest = closest.max(peak as f64 / limit as f64);
+                }
+            }
+        }
+    }
+    println!(
+        "{encodes} encodes, {bytes} bytes of pixels; highest peak {:.1} % of its limit",
+        closest * 100.0
+    );
+    assert!(encodes > 1000, "{encodes}");
+}
+
+#[test]
+fn megabyte_images_stay_within_the_limit_at_every_level() {
+    let mut rng = Rng::new(0xB16);
+    let fmt = Format {
+        color: ColorType::Rgb,
+        depth: BitDepth::Eight,
+    };
+    for &limit in &[16 << 10, 32 << 10, 64 << 10, 128 << 10, 1 << 20] {
+        for level in LEVELS {
+            let width = 700u32.min(widest(fmt, level, limit));
+            // 3 MB of pixels, through many windows.
+            let img = image(&mut rng, fmt, width, 3_000_000 / (3 * width));
+            for filter in [None, Some(Filter::Paeth)] {
+                let mut options = img.options.clone().compression(level).memory_limit(limit);
+                if let Some(f) = filter {
+                    options = options.filter(f);
+                }
+                let what = format!("{level} {filter:?} width {width} limit {limit}");
+                check(&img, &options, limit, None, &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn too_small_a_limit_is_refused_before_anything_is_written() {
+    let o = Options::new(4000, 10, ColorType::Rgba).memory_limit(8 << 10);
+    let mut sink = Vec::new();
+    match StreamingWriter::with_options(&mut sink, &o) {
+        Err(Error::MemoryLimit { needed, limit, .. }) => {
+            assert_eq!(limit, 8 << 10);
+            // Four rows' worth at the very least is more than the limit.
+            assert!(needed > 16_000, "{needed}");
+            // And that many bytes are enough.
+            let o = o.memory_limit(needed);
+            let w = StreamingWriter::with_options(Vec::new(), &o).unwrap();
+            assert_eq!(w.row_bytes(), 16_000);
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("accepted"),
+    }
+    assert!(sink.is_empty());
+}
+
+#[test]
+fn without_a_limit_or_with_a_large_one_the_file_is_unchanged() {
+    let mut rng = Rng::new(7);
+    let fmt = Format {
+        color: ColorType::Rgba,
+        depth: BitDepth::Eight,
+    };
+    let img = image(&mut rng, fmt, 300, 200);
+    for level in LEVELS {
+        let o = img.options.clone().compression(level);
+        let plain = encode(&img, &o, None).unwrap().0;
+        let roomy = encode(&img, &o.clone().memory_limit(64 << 20), None)
+            .unwrap()
+            .0;
+        assert!(plain == roomy, "{level}");
+    }
+}
