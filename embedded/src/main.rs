@@ -2,15 +2,22 @@
 //!
 //! Streams the article's 1024 × 1024 RGB gradient, row by row, through
 //! `pngstream::StreamingWriter` into a file on the host (semihosting
-//! SYS_OPEN / SYS_WRITE / SYS_CLOSE), with a 32 KiB heap. It then prints
-//! what it used:
+//! SYS_OPEN / SYS_WRITE / SYS_CLOSE), with a 32 KiB heap that is also the
+//! writer's `memory_limit`. It then prints what it used:
 //!
 //! ```text
-//! level: stored
+//! level asked: default
+//! output: gradient-1024.png
+//! level: default
+//! window: 512
+//! idat chunk: 4096
+//! filter: adaptive
 //! rows: 1024
-//! bytes written: 3151939
-//! heap peak: 12345 bytes of 32768 (allocator: 12400)
-//! stack peak: 4321 bytes of 31744
+//! bytes written: 27776
+//! heap peak: 25650 bytes of 32768 (allocator: 25656)
+//! heap failures: 0
+//! stack peak: 26096 bytes of 32672
+//! ok
 //! ```
 //!
 //! and exits through semihosting: success, or failure on any error or panic.
@@ -32,7 +39,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, nr, syscall1};
 use embedded_alloc::LlffHeap;
-use pngstream::{ColorType, Compression, Error, Options, Sink, StreamingWriter};
+use pngstream::{ColorType, Compression, Error, Filter, Options, Sink, StreamingWriter};
 
 /// The image: 1024 × 1024 RGB, 3 MiB of pixels.
 const WIDTH: u32 = 1024;
@@ -42,21 +49,21 @@ const ROW_BYTES: usize = WIDTH as usize * 3;
 /// Everything the encoder allocates must fit in this heap.
 const HEAP_SIZE: usize = 32 * 1024;
 
-/// The largest IDAT chunk: the writer holds up to one chunk of output.
-const IDAT_SIZE: u32 = 4096;
-
 /// Output file when the command line names none.
 const DEFAULT_PATH: &str = "gradient-1024.png";
 
-/// The level of a one-level build, chosen by a cargo feature.
+/// The level of a one-level build, chosen by a cargo feature; `Default`
+/// without one.
 const LEVEL: Compression = if cfg!(feature = "level-best") {
     Compression::Best
 } else if cfg!(feature = "level-fast") {
     Compression::Fast
 } else if cfg!(feature = "level-fastest") {
     Compression::Fastest
-} else {
+} else if cfg!(feature = "level-stored") {
     Compression::Stored
+} else {
+    Compression::Default
 };
 
 // ---------------------------------------------------------------------------
@@ -186,7 +193,9 @@ fn stack_peak() -> usize {
 unsafe fn HardFault() -> ! {
     say(&[S("hard fault (a stack overflow hits the MPU guard)")]);
     debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -303,6 +312,19 @@ fn level(args: &str) -> Compression {
     LEVEL
 }
 
+fn filter_name(filter: Filter) -> &'static str {
+    match filter {
+        Filter::None => "none",
+        Filter::Sub => "sub",
+        Filter::Up => "up",
+        Filter::Average => "average",
+        Filter::Paeth => "paeth",
+        Filter::Adaptive => "adaptive",
+        Filter::Entropy => "entropy",
+        _ => "(new filter)",
+    }
+}
+
 fn level_name(level: Compression) -> &'static str {
     match level {
         Compression::Stored => "stored",
@@ -351,9 +373,9 @@ fn out(bytes: &[u8]) {
 /// Writes one line made of `parts`.
 fn say(parts: &[Part]) {
     for part in parts {
-        match part {
-            &S(s) => out(s.as_bytes()),
-            &N(mut n) => {
+        match *part {
+            S(s) => out(s.as_bytes()),
+            N(mut n) => {
                 let mut digits = [0u8; 20];
                 let mut i = digits.len();
                 loop {
@@ -394,6 +416,15 @@ fn report<E: core::fmt::Display>(what: &str, e: &Error<E>) {
             N(*bytes as u64),
             S(" bytes"),
         ]),
+        Error::MemoryLimit { needed, limit, .. } => say(&[
+            S("error "),
+            S(what),
+            S(": the memory limit "),
+            N(*limit as u64),
+            S(" is below the "),
+            N(*needed as u64),
+            S(" bytes needed"),
+        ]),
         Error::Sink(_) => say(&[S("error "), S(what), S(": the host file refused a write")]),
         _ => say(&[
             S("error "),
@@ -418,14 +449,17 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         None => say(&[S("panicked: "), S(message)]),
     }
     debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 // ---------------------------------------------------------------------------
 
-/// Encodes the gradient into the file the command line names; returns the
-/// rows and bytes written.
-fn run() -> Result<(u32, u64), &'static str> {
+/// Reads the command line, says what it asks for and opens the output file.
+/// Not inlined, so that its buffers are off the stack while rows encode.
+#[inline(never)]
+fn open_output() -> Result<(HostFile, Compression), &'static str> {
     let mut line = [0u8; 256];
     let args = cmdline(&mut line);
     let level = level(args);
@@ -433,17 +467,28 @@ fn run() -> Result<(u32, u64), &'static str> {
         .split_ascii_whitespace()
         .find(|w| w.ends_with(".png"))
         .unwrap_or(DEFAULT_PATH);
-    say(&[S("level: "), S(level_name(level))]);
+    say(&[S("level asked: "), S(level_name(level))]);
     say(&[S("output: "), S(path)]);
+    let file = HostFile::create(path).map_err(|_| "could not open the output file")?;
+    Ok((file, level))
+}
 
+/// Encodes the gradient into the file the command line names; returns the
+/// rows and bytes written.
+fn run() -> Result<(u32, u64), &'static str> {
+    let (file, level) = open_output()?;
+    // The heap is the limit: whatever the encoder allocates must fit in it.
     let options = Options::new(WIDTH, HEIGHT, ColorType::Rgb)
         .compression(level)
-        .idat_chunk_size(IDAT_SIZE);
-    let file = HostFile::create(path).map_err(|_| "could not open the output file")?;
+        .memory_limit(HEAP_SIZE);
     let mut writer = StreamingWriter::with_options(file, &options).map_err(|e| {
         report("starting the writer", &e);
         "could not start the writer"
     })?;
+    say(&[S("level: "), S(level_name(writer.compression()))]);
+    say(&[S("window: "), N(writer.window_size() as u64)]);
+    say(&[S("idat chunk: "), N(writer.idat_chunk_size() as u64)]);
+    say(&[S("filter: "), S(filter_name(writer.filter()))]);
 
     // Red and blue depend on x only: set once; each row sets green.
     let mut row = [0u8; ROW_BYTES];
@@ -521,7 +566,9 @@ fn main() -> ! {
             debug::exit(debug::EXIT_FAILURE);
         }
     }
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 /// Recurses until the stack overflows into the guard (feature
