@@ -175,28 +175,50 @@ fn filters(options: &Options, level: Compression) -> impl Iterator<Item = Filter
     core::iter::once(first).chain(cheaper.iter().copied())
 }
 
-/// The sizes to try for `level`'s engine, largest first. Under a limit the
+/// The sizes to try for `level`'s engine, best first. Under a limit the
 /// zlib header announces the window used: 256 B where no match reaches
 /// farther (stored blocks, and the fast levels' runs at distance 1).
 fn sizes_for(level: Compression) -> impl Iterator<Item = Sizes> {
     let engine = level.plan().engine;
-    let lowest = match engine {
-        Engine::Optimal(_) => 10,
-        _ => 9,
-    };
+    // Window bits and tokens per block at the matching levels: blocks of
+    // fewer than 2 Ki tokens spend much on their headers, so the window
+    // shrinks to 1 KiB before the blocks do.
+    const MATCHING: [(u32, usize); 11] = [
+        (15, 16 << 10),
+        (14, 8 << 10),
+        (13, 4 << 10),
+        (12, 2 << 10),
+        (11, 2 << 10),
+        (10, 2 << 10),
+        (11, 1 << 10),
+        (10, 1 << 10),
+        (9, 1 << 10),
+        (10, 512),
+        (9, 256),
+    ];
     let full = core::iter::once(Sizes::FULL);
-    let smaller = (lowest..=15).rev().filter_map(move |bits| match engine {
-        Engine::Stored => (bits == 15).then_some(Sizes {
+    let smaller: &[(u32, usize)] = match engine {
+        Engine::Stored => &[(8, 0)],
+        Engine::RunLength => &[(15, 0), (14, 0), (13, 0), (12, 0), (11, 0), (10, 0), (9, 0)],
+        Engine::Lazy(_) => &MATCHING,
+        // The optimal parser's chunk (half a window) needs 1 KiB or more.
+        Engine::Optimal(_) => &MATCHING[..MATCHING.len() - 3],
+    };
+    let smaller = smaller.iter().map(move |&(bits, tokens)| match engine {
+        Engine::Stored => Sizes {
             window_bits: 8,
             ..Sizes::FULL
-        }),
+        },
         // Blocks under 32 KiB, whose codes come from exact counts.
-        Engine::RunLength => Some(Sizes {
+        Engine::RunLength => Sizes {
             window_bits: 8,
             segment: 1 << (bits - 1),
             ..Sizes::small(bits)
-        }),
-        Engine::Lazy(_) | Engine::Optimal(_) => Some(Sizes::small(bits)),
+        },
+        Engine::Lazy(_) | Engine::Optimal(_) => Sizes {
+            tokens,
+            ..Sizes::small(bits)
+        },
     });
     full.chain(smaller)
 }

@@ -586,7 +586,14 @@ impl<S: Sink> StreamingWriter<S> {
                 Backend::Parallel(_) => return Ok(()),
             };
             let k = data.len().min(self.piece);
+            #[cfg(debug_assertions)]
+            let room = zlib.output().capacity();
             zlib.write(&data[..k]);
+            // Under a memory limit the output never outgrows its room.
+            #[cfg(debug_assertions)]
+            if self.piece != usize::MAX {
+                assert_eq!(zlib.output().capacity(), room, "output outgrew its room");
+            }
             data = &data[k..];
             if data.is_empty() {
                 return Ok(());

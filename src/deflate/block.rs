@@ -245,8 +245,13 @@ pub(crate) struct HuffmanPlan {
 
 /// Chooses the cheapest coding of the block in `tokens` (whose input is
 /// `raw_len` bytes): fixed or dynamic Huffman, or `None` when storing the
-/// input takes fewer bits than either.
-pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanPlan> {
+/// input takes fewer bits than either and `storable` (its input is still
+/// at hand).
+pub(crate) fn plan_block(
+    tokens: &mut Tokens,
+    raw_len: usize,
+    storable: bool,
+) -> Option<HuffmanPlan> {
     tokens.lit_freq[END_OF_BLOCK] += 1;
     let lit_freq = &tokens.lit_freq;
     let dist_freq = &tokens.dist_freq;
@@ -260,7 +265,7 @@ pub(crate) fn plan_block(tokens: &mut Tokens, raw_len: usize) -> Option<HuffmanP
     let header = DynamicHeader::new(&dyn_lit, &dyn_dist);
     let dyn_bits = 3 + header.cost() + symbol_bits(&dyn_lit, &dyn_dist, lit_freq, dist_freq);
 
-    if stored_bits(raw_len) < fixed_bits.min(dyn_bits) {
+    if storable && stored_bits(raw_len) < fixed_bits.min(dyn_bits) {
         None
     } else if fixed_bits <= dyn_bits {
         Some(HuffmanPlan {

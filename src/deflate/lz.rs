@@ -89,10 +89,16 @@ pub(super) struct Lz {
     pub(super) tokens: Tokens,
     /// Input per run-length segment of the lazy parser.
     pub(super) segment: usize,
+    /// Under a memory limit, a block may outgrow the window (as in zlib):
+    /// a slide does not flush it, and once its first bytes slid out
+    /// (`lost` of them) it can no longer be stored. Without a limit every
+    /// block stays in the window and can be.
+    long_blocks: bool,
+    pub(super) lost: usize,
     /// The lazy parser's state (unused by the optimal parser).
     pub(super) lazy: Lazy,
     /// The optimal parser's buffers, at the level that uses it.
-    pub(super) optimal: Option<Optimal>,
+    pub(super) optimal: Option<alloc::boxed::Box<Optimal>>,
     /// Bytes of input received and bytes coded (by tokens, run-length
     /// segments or stored runs): equal at the end, checked in debug builds.
     #[cfg(debug_assertions)]
@@ -118,9 +124,11 @@ impl Lz {
             stored: StoredRun::default(),
             tokens: Tokens::new(sizes.tokens)?,
             segment: sizes.segment,
+            long_blocks: sizes.long_blocks,
+            lost: 0,
             lazy: Lazy::new(!optimal),
             optimal: if optimal {
-                Some(Optimal::new(sizes.chunk)?)
+                Some(alloc::boxed::Box::new(Optimal::new(sizes.chunk)?))
             } else {
                 None
             },
@@ -183,6 +191,7 @@ impl Lz {
         self.m.reset();
         self.block_start = 0;
         self.block_end = 0;
+        self.lost = 0;
         self.stored = StoredRun::default();
         self.tokens.clear();
         self.lazy = Lazy::new(self.lazy.weighs());
@@ -224,7 +233,7 @@ impl Lz {
     fn slide(&mut self, w: &mut BitWriter) {
         probe!(Slide);
         let shift = (self.m.strstart - self.m.wsize) & !self.m.wmask;
-        if self.block_start < shift {
+        if self.block_start < shift && !self.long_blocks {
             probe!(SlideFlush);
             self.flush_block(w, false);
             #[cfg(feature = "__internal")]
@@ -236,6 +245,11 @@ impl Lz {
             .slide(w, &self.m.window, self.block_start, shift);
         self.lazy.slide(shift);
         self.m.slide(shift);
+        if self.block_start < shift {
+            // A long block: its first bytes leave the window.
+            self.lost += shift - self.block_start;
+            self.block_start = shift;
+        }
         self.block_start -= shift;
         self.block_end -= shift;
     }
@@ -247,13 +261,16 @@ impl Lz {
             return;
         }
         let (start, end) = (self.block_start, self.block_end);
+        let (len, lost) = (end - start + self.lost, core::mem::take(&mut self.lost));
         let plan = if self.tokens.is_empty() && !self.stored.is_empty() {
             None // the end of the stream, right after stored input
         } else {
-            plan_block(&mut self.tokens, end - start)
+            plan_block(&mut self.tokens, len, lost == 0)
         };
         if self.lazy.weighs() && !last {
-            let bits = plan.as_ref().map_or(stored_bits(end - start), |p| p.bits);
+            let bits = plan.as_ref().map_or(stored_bits(len), |p| p.bits);
+            // A long block is weighed on the part still at hand.
+            let bits = bits * (end - start) as u64 / len.max(1) as u64;
             self.weigh_block(bits, start, end);
         }
         match plan {

@@ -27,8 +27,10 @@ pub(super) struct Matcher {
     pub(super) window: Vec<u8>,
     /// Most recent position of each hash (0 means none).
     head: Vec<u32>,
-    /// Previous position with the same hash, indexed by `pos & wmask`.
-    prev: Vec<u32>,
+    /// How far back the previous position with the same hash is, indexed
+    /// by `pos & wmask` (0: none, or farther than 65535, past any match).
+    /// Distances do not change when the window slides.
+    prev: Vec<u16>,
     hash4: bool,
     /// The window (a power of two, 512 B to 32 KiB) and its mask.
     pub(super) wsize: usize,
@@ -87,7 +89,7 @@ impl Matcher {
     /// Bytes [`new`](Self::new) allocates for `sizes`.
     pub(super) fn bytes(sizes: &super::Sizes) -> usize {
         let wsize = 1usize << sizes.window_bits;
-        sizes.buffer_windows * wsize + 1 + 4 * (1 << sizes.hash_bits) + 4 * wsize
+        sizes.buffer_windows * wsize + 1 + 4 * (1 << sizes.hash_bits) + 2 * wsize
     }
 
     /// Back to the state of a new matcher. The window is cleared too: a
@@ -153,11 +155,9 @@ impl Matcher {
         // a shift and a mask that vectorise (SSE2 has no unsigned 32-bit
         // minimum; a chained iterator or `saturating_sub` ran 4 times slower).
         let shift = shift as i32;
-        for table in [&mut self.head, &mut self.prev] {
-            for h in table.iter_mut() {
-                let v = *h as i32 - shift;
-                *h = (v & !(v >> 31)) as u32;
-            }
+        for h in self.head.iter_mut() {
+            let v = *h as i32 - shift;
+            *h = (v & !(v >> 31)) as u32;
         }
     }
 
@@ -177,10 +177,12 @@ impl Matcher {
     pub(super) fn insert(&mut self, pos: usize) -> usize {
         debug_assert!(pos + MIN_MATCH <= self.end());
         let h = self.hash(pos);
-        let old = self.head[h];
-        self.prev[pos & self.wmask] = old;
+        let old = self.head[h] as usize;
+        // `old` is 0 (none) or an earlier position.
+        let dist = u16::try_from(pos.wrapping_sub(old)).unwrap_or(0);
+        self.prev[pos & self.wmask] = dist;
         self.head[h] = pos as u32;
-        old as usize
+        old
     }
 
     /// Walks the hash chain from `cur` for matches at `s` longer than
@@ -213,11 +215,14 @@ impl Matcher {
                     }
                 }
             }
-            cur = self.prev[cur & self.wmask] as usize;
+            // The previous entry is `d` back; one at or before `limit`
+            // (or none) ends the walk.
+            let d = self.prev[cur & self.wmask] as usize;
             chain -= 1;
-            if cur <= limit || chain == 0 || stale > q.stale {
+            if d == 0 || d >= cur - limit || chain == 0 || stale > q.stale {
                 break;
             }
+            cur -= d;
         }
         (best, start)
     }

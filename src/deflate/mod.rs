@@ -154,6 +154,9 @@ pub(crate) struct Sizes {
     /// output, and its blocks are at most 32 KiB, where codes are fitted to
     /// exact counts, so a block never takes more room than storing it.
     pub(crate) tables: bool,
+    /// Blocks of the matching levels may outgrow the window (see
+    /// [`lz`]); without, each is flushed before its input slides out.
+    pub(crate) long_blocks: bool,
 }
 
 impl Sizes {
@@ -166,6 +169,7 @@ impl Sizes {
         segment: rle::BLOCK,
         chunk: optimal::CHUNK,
         tables: true,
+        long_blocks: false,
     };
 
     /// Sizes for a window of `1 << window_bits` bytes with no more than it
@@ -183,6 +187,7 @@ impl Sizes {
             segment: w.min(rle::EXACT_BELOW),
             chunk: w / 2,
             tables: false,
+            long_blocks: true,
         }
     }
 
@@ -225,9 +230,12 @@ impl Sizes {
 
     /// About the most output one [`Deflater::write`] of `piece` bytes adds
     /// (the caller drains the output after each write): every byte the
-    /// compressor held or was given, stored, plus block headers; a block
-    /// never takes more than storing it, except for the sampled blocks of
-    /// the fast levels (at most 13 bits a byte, written whole).
+    /// compressor held or was given, coded once. A block never takes more
+    /// than storing it, except the sampled blocks of the fast levels (at
+    /// most 13 bits a byte, written whole) and long blocks (see
+    /// [`long_blocks`](Self::long_blocks)), coded with at most the fixed
+    /// code's bits: 9 for a literal byte, 31 for a match of 3 bytes or
+    /// more; under 4 bytes a token, and under 4/3 of a byte a byte.
     pub(crate) fn burst(&self, engine: Kind, piece: usize) -> usize {
         let held = match engine {
             Kind::Stored => MAX_STORED,
@@ -239,12 +247,22 @@ impl Sizes {
                 }
             }
             Kind::Lazy(_) | Kind::Optimal(_) => {
-                (self.buffer_windows << self.window_bits) + 2 * self.segment.min(rle::EXACT_BELOW)
+                // The stored run and the block at hand (all of the window
+                // at most, or a long block's tokens), then blocks of what
+                // the piece brings.
+                let buffer = self.buffer_windows << self.window_bits;
+                let block = if self.long_blocks {
+                    4 * self.tokens + 64
+                } else {
+                    0
+                };
+                // A run-length segment's room is reserved before it is
+                // written, up to its stored size.
+                buffer + block + 2 * self.segment.min(rle::EXACT_BELOW) + piece / 3
             }
         };
-        // Block headers and stored-block headers: a block covers at least
-        // a few bytes of input more than its header, except the last few.
-        held + piece + piece / 8 + 1024
+        // Block and stored-block headers.
+        held + piece + 1024
     }
 }
 

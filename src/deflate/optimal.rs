@@ -53,9 +53,10 @@ pub(super) struct Optimal {
 }
 
 impl Optimal {
-    /// Bytes [`new`](Self::new) allocates.
+    /// Bytes [`new`](Self::new) allocates, with the parser's own box.
     pub(super) fn bytes(chunk: usize) -> usize {
-        4 * (chunk * MAX_PER_POS + 3 * (chunk + 1) + MAX_MATCH + 1)
+        core::mem::size_of::<Optimal>()
+            + 4 * (chunk * MAX_PER_POS + 3 * (chunk + 1) + MAX_MATCH + 1)
     }
 
     pub(super) fn new(chunk: usize) -> Result<Self, AllocError> {
