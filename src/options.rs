@@ -220,7 +220,7 @@ impl Options {
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn effective_threads(&self) -> usize {
         match self.validate::<core::convert::Infallible>() {
-            Ok(geo) => crate::parallel::workers(self.threads, self.compression, &geo).max(1),
+            Ok(geo) => crate::parallel::workers_within(self, &geo).max(1),
             Err(_) => 1,
         }
     }

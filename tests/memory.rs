@@ -206,6 +206,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
         }
     }
     parallel_peaks(&mut report, &mut failures);
+    limited_parallel_peaks(&mut report, &mut failures);
     for line in &report {
         println!("{line}");
     }
@@ -249,6 +250,49 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
                     low.max(high)
                 ));
             }
+        }
+    }
+}
+
+/// With threads and `Options::memory_limit`: the writer starts as many
+/// threads as fit (down to none) and the peak stays within the limit.
+fn limited_parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
+    let (width, height) = (64u32, 60_000);
+    let mut row = vec![0u8; width as usize * 3];
+    for level in [Compression::Default, Compression::Best] {
+        let mut used_before = usize::MAX;
+        for limit in [8usize << 20, 4 << 20, 3 << 20, 2 << 20, 1 << 20, 256 << 10] {
+            let opts = Options::new(width, height, ColorType::Rgb)
+                .compression(level)
+                .threads(4)
+                .memory_limit(limit);
+            let mut rng = Rng::new(99);
+            let base = CURRENT.load(Relaxed);
+            PEAK.store(base, Relaxed);
+            let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
+            let used = w.threads();
+            assert_eq!(used, opts.effective_threads());
+            for _ in 0..height {
+                rng.fill(&mut row);
+                w.write_row(&row).unwrap();
+            }
+            w.finish().unwrap();
+            let peak = PEAK.load(Relaxed) - base;
+            report.push(format!(
+                "{level:>8}: 4 threads asked under {limit} B: {used} used, peak {peak} B"
+            ));
+            if peak > limit {
+                failures.push(format!(
+                    "{level}, 4 threads under {limit} B ({used} used): peak {peak} B"
+                ));
+            }
+            if used > used_before {
+                failures.push(format!("{level}: more threads under a lower limit"));
+            }
+            used_before = used;
+        }
+        if used_before != 1 {
+            failures.push(format!("{level}: threads under 256 KiB"));
         }
     }
 }

@@ -2,7 +2,9 @@
 //! content (smooth, noisy, repeated, random, flat, motifs) at random band
 //! lengths, over every colour type and bit depth, every level and filter,
 //! several IDAT sizes, with rows fed whole or in random-sized pieces, on one
-//! thread or (a quarter of the cases) on 2 to 4 (`Options::threads`). Every
+//! thread or (a quarter of the cases) on 2 to 4 (`Options::threads`), and
+//! in a third of the cases under a memory limit of 4 KiB to 1 MiB
+//! (`Options::memory_limit`; raised to what the image needs when below). Every
 //! file goes through the strict decode (every CRC, the Adler-32, the exact
 //! length) and must give back exactly the pixels written.
 //!
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use common::bands::{Band, finish_rows, paint};
 use common::{Case, Format, Rng, all_formats, check_png, strict};
-use pngstream::{BitDepth, ColorType, Compression, Filter, StreamingWriter};
+use pngstream::{BitDepth, ColorType, Compression, Error, Filter, StreamingWriter};
 
 /// Makes the image of `case` from bands of random kinds, 64 bytes to 4 MiB
 /// long (evenly on a log scale); indexes stay below `entries`.
@@ -138,12 +140,43 @@ fn threads_for(seed: u64) -> usize {
     }
 }
 
+/// The memory limit for the image of `seed`: none most of the time, 4 KiB
+/// to 1 MiB (even in powers of two) in a third of the cases. Drawn from a
+/// generator of its own, as the threads are.
+fn limit_for(seed: u64) -> Option<usize> {
+    let mut rng = Rng::new(seed ^ 0x6c69_6d69_7473_2121);
+    if rng.below(3) == 0 {
+        let bits = rng.range(12, 20) as u32;
+        Some((1 << bits) + rng.below(1 << bits))
+    } else {
+        None
+    }
+}
+
 /// Encodes `img` on `threads` threads, whole row by row, or in random-sized
-/// pieces through `write_bytes` (from single bytes to several rows).
-fn encode(rng: &mut Rng, case: &Case, img: &[u8], pieces: bool, threads: usize) -> Vec<u8> {
-    let options = case.options().threads(threads);
-    let mut w =
-        StreamingWriter::with_options(Vec::new(), &options).unwrap_or_else(|e| panic!("{e}"));
+/// pieces through `write_bytes` (from single bytes to several rows), under
+/// `limit` when there is one (raised to what the image needs at least when
+/// it is below). Returns the file and the window the writer chose.
+fn encode(
+    rng: &mut Rng,
+    case: &Case,
+    img: &[u8],
+    pieces: bool,
+    threads: usize,
+    limit: Option<usize>,
+) -> (Vec<u8>, usize) {
+    let mut options = case.options().threads(threads);
+    if let Some(l) = limit {
+        options = options.memory_limit(l);
+    }
+    let mut w = match StreamingWriter::with_options(Vec::new(), &options) {
+        Err(Error::MemoryLimit { needed, .. }) => {
+            StreamingWriter::with_options(Vec::new(), &options.memory_limit(needed))
+                .unwrap_or_else(|e| panic!("at the limit it asked for: {e}"))
+        }
+        r => r.unwrap_or_else(|e| panic!("{e}")),
+    };
+    let window = w.window_size();
     let n = case.fmt.row_bytes(case.width);
     if pieces {
         let mut pos = 0;
@@ -164,7 +197,7 @@ fn encode(rng: &mut Rng, case: &Case, img: &[u8], pieces: bool, threads: usize) 
             w.write_row(row).unwrap_or_else(|e| panic!("{e}"));
         }
     }
-    w.finish().unwrap_or_else(|e| panic!("{e}"))
+    (w.finish().unwrap_or_else(|e| panic!("{e}")), window)
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -194,28 +227,38 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
     let mut per_format: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_filter: BTreeMap<String, u64> = BTreeMap::new();
     let mut per_threads: BTreeMap<String, u64> = BTreeMap::new();
+    let mut per_window: BTreeMap<usize, u64> = BTreeMap::new();
     let mut pieces_fed = 0u64;
     let mut seed = first;
     while start.elapsed() < budget && images < max_cases {
         let mut rng = Rng::new(seed);
         let (case, entries, pieces) = make_case(&mut rng);
         let threads = threads_for(seed);
+        let limit = limit_for(seed);
         let img = make_image(&mut rng, &case, entries);
         // The threads the writer starts: 1 for the levels and images they
         // do not serve.
-        let used = case.options().threads(threads).effective_threads();
+        let mut asked = case.options().threads(threads);
+        if let Some(l) = limit {
+            asked = asked.memory_limit(l);
+        }
+        let used = asked.effective_threads();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let png = encode(&mut rng, &case, &img, pieces, threads);
+            let (png, window) = encode(&mut rng, &case, &img, pieces, threads, limit);
             check_png(&png, &case, &img);
-            png.len()
+            (png.len(), window)
         }));
         match result {
-            Ok(len) => {
+            Ok((len, window)) => {
+                if limit.is_some() {
+                    *per_window.entry(window).or_default() += 1;
+                }
                 png_bytes += len as u64;
                 if verbose {
                     println!(
                         "seed {seed}: {} x {} {} {:?} {:?} idat {:?} pieces {pieces} \
-                         threads {threads} ({used} used): {} -> {len} bytes",
+                         threads {threads} ({used} used) limit {limit:?} window {window}: \
+                         {} -> {len} bytes",
                         case.width,
                         case.height,
                         case.fmt.name(),
@@ -235,7 +278,7 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
                 panic!(
                     "soak failure at seed {seed} (replay: PNGSTREAM_SOAK_SEED={seed} \
                      PNGSTREAM_SOAK_CASES=1): {} x {} {}, {:?}, {:?}, idat {:?}, \
-                     pieces {pieces}, threads {threads} ({used} used): {msg}",
+                     pieces {pieces}, threads {threads} ({used} used), limit {limit:?}: {msg}",
                     case.width,
                     case.height,
                     case.fmt.name(),
@@ -270,6 +313,10 @@ fn soak_mixed_megabyte_images_round_trip_exactly() {
     println!("soak: per filter {per_filter:?}");
     println!("soak: per format {per_format:?}");
     println!("soak: per thread count {per_threads:?}");
+    println!(
+        "soak: under a memory limit {} images, per window chosen {per_window:?}",
+        per_window.values().sum::<u64>()
+    );
     assert!(images > 0, "the budget allowed no image");
 }
 
@@ -328,7 +375,7 @@ fn bench_corpus_round_trips_at_every_level_and_filter() {
                 } else {
                     1
                 };
-                let png = encode(&mut rng, &case, &src.data, true, threads);
+                let (png, _) = encode(&mut rng, &case, &src.data, true, threads, None);
                 check_png(&png, &case, &src.data);
                 encodes += 1;
             }
