@@ -29,8 +29,9 @@ use crate::level::{Compression, Engine};
 use crate::options::Options;
 
 /// Bytes of filtered row given to the compressor at once under a memory
-/// limit; the output is drained into IDAT chunks after each piece.
-pub(crate) const PIECE: usize = 1024;
+/// limit; the output is drained into IDAT chunks after each piece, so the
+/// output room grows with it.
+pub(crate) const PIECE: usize = 256;
 
 /// The smallest IDAT chunk the writer picks by itself.
 const MIN_IDAT: usize = 256;
@@ -120,8 +121,9 @@ fn out_room(engine: Engine, sizes: &Sizes, idat_size: usize, total: Option<u64>)
         (Engine::Stored, Some(_)) => PIECE + 64,
         _ => sizes.burst(engine, PIECE),
     };
-    // The zlib header and trailer.
-    idat_size + burst + 8
+    // The zlib header and trailer; the header's first small buffer is
+    // still held while the room is reserved.
+    idat_size + burst + 8 + 16
 }
 
 /// Bytes the writer allocates besides its row buffers, compressor and

@@ -198,7 +198,12 @@ impl Lz {
                 self.end_stored_run(w, s);
                 rle::write_block(w, None, None, &self.m.window[s..s + n], &plan, false);
             }
-            None => self.stored.store(w, &self.m.window, s, s + n, false),
+            None => {
+                self.stored.store(w, &self.m.window, s, s + n, false);
+                if self.long_blocks {
+                    self.end_stored_run(w, s + n);
+                }
+            }
         }
         #[cfg(debug_assertions)]
         {

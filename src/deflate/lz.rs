@@ -92,8 +92,10 @@ pub(super) struct Lz {
     /// Under a memory limit, a block may outgrow the window (as in zlib):
     /// a slide does not flush it, and once its first bytes slid out
     /// (`lost` of them) it can no longer be stored. Without a limit every
-    /// block stays in the window and can be.
-    long_blocks: bool,
+    /// block stays in the window and can be. Under a limit, input best
+    /// stored is also written at once rather than joined into a longer
+    /// stored run, so that one call's output stays small.
+    pub(super) long_blocks: bool,
     pub(super) lost: usize,
     /// The lazy parser's state (unused by the optimal parser).
     pub(super) lazy: Lazy,
@@ -281,6 +283,9 @@ impl Lz {
             None => {
                 self.tokens.clear();
                 self.stored.store(w, &self.m.window, start, end, last);
+                if self.long_blocks {
+                    self.end_stored_run(w, end);
+                }
             }
         }
         self.block_start = end;

@@ -229,40 +229,37 @@ impl Sizes {
     }
 
     /// About the most output one [`Deflater::write`] of `piece` bytes adds
-    /// (the caller drains the output after each write): every byte the
-    /// compressor held or was given, coded once. A block never takes more
-    /// than storing it, except the sampled blocks of the fast levels (at
-    /// most 13 bits a byte, written whole) and long blocks (see
-    /// [`long_blocks`](Self::long_blocks)), coded with at most the fixed
-    /// code's bits: 9 for a literal byte, 31 for a match of 3 bytes or
-    /// more; under 4 bytes a token, and under 4/3 of a byte a byte.
+    /// (the caller drains the output after each write).
+    ///
+    /// Every input byte is coded once. A block never takes more than
+    /// storing it (its length and 5 bytes a stored block), except the
+    /// sampled blocks of the fast levels (at most 13 bits a byte, written
+    /// whole) and long blocks (see [`long_blocks`](Self::long_blocks)),
+    /// coded with at most the fixed code's bits: 9 for a literal byte, 31
+    /// for a match of 3 bytes or more; under 4 bytes a token and under 4/3
+    /// of a byte a byte. With long blocks (under a limit) one call writes
+    /// the block at hand (all of the window if it can be stored, or a long
+    /// block's tokens), then blocks of the input it parses: the piece and
+    /// what waited for more input (the lookahead of a match search or a
+    /// run-length segment). Without, a stored run may join blocks over
+    /// the whole window as well.
     pub(crate) fn burst(&self, engine: Kind, piece: usize) -> usize {
-        let held = match engine {
-            Kind::Stored => MAX_STORED,
-            Kind::RunLength => {
-                if self.tables {
-                    rle::scratch_bytes(self.segment)
+        match engine {
+            Kind::Stored => MAX_STORED + piece + 1024,
+            Kind::RunLength if self.tables => rle::scratch_bytes(self.segment) + piece + 1024,
+            // Exact codes: each block at most its stored size.
+            Kind::RunLength => (self.segment + 8) * (1 + piece.div_ceil(self.segment)) + 64,
+            Kind::Lazy(_) | Kind::Optimal(_) => {
+                let buffer = self.buffer_windows << self.window_bits;
+                let waiting = self.segment.max(matcher::MIN_LOOKAHEAD);
+                let parsed = (piece + waiting) * 4 / 3 + 256;
+                if self.long_blocks {
+                    (buffer + 8).max(4 * self.tokens + 64) + parsed
                 } else {
-                    self.segment
+                    2 * buffer + parsed + 1024
                 }
             }
-            Kind::Lazy(_) | Kind::Optimal(_) => {
-                // The stored run and the block at hand (all of the window
-                // at most, or a long block's tokens), then blocks of what
-                // the piece brings.
-                let buffer = self.buffer_windows << self.window_bits;
-                let block = if self.long_blocks {
-                    4 * self.tokens + 64
-                } else {
-                    0
-                };
-                // A run-length segment's room is reserved before it is
-                // written, up to its stored size.
-                buffer + block + 2 * self.segment.min(rle::EXACT_BELOW) + piece / 3
-            }
-        };
-        // Block and stored-block headers.
-        held + piece + 1024
+        }
     }
 }
 
