@@ -243,3 +243,58 @@ fn idat_sizes(options: &Options, sizes: &Sizes, level: Compression) -> impl Iter
         .filter(move |&s| set.is_none() && !full && s >= floor);
     set.or(full.then_some(level_size)).into_iter().chain(auto)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::Sizes;
+
+    /// The cost formulas given in the documentation of
+    /// `Options::memory_limit` agree with what the writer counts.
+    #[test]
+    fn the_documented_formulas_hold() {
+        let c = 4096;
+        let lazy = Compression::Default.plan().engine;
+        let best = Compression::Best.plan().engine;
+        for bits in 10..=15u32 {
+            let w = 1usize << bits;
+            for t in [256, 1024, 16 << 10] {
+                let sizes = Sizes {
+                    tokens: t,
+                    ..Sizes::small(bits)
+                };
+                let counted = sizes.bytes(lazy, None) + out_room(lazy, &sizes, c, None);
+                let formula = 9 * w + 4 * t + c + (3 * w).max(4 * t) + 4 * w / 3;
+                assert!(
+                    counted >= formula + 2048 && counted <= formula + 3072,
+                    "Default, window {w}, {t} tokens: {counted} counted, {formula} by the formula"
+                );
+                let counted = sizes.bytes(best, None) + out_room(best, &sizes, c, None);
+                let formula = formula + 22 * w;
+                assert!(
+                    counted >= formula + 2048 + 3072 && counted <= formula + 3072 + 5120,
+                    "Best, window {w}, {t} tokens: {counted} counted, {formula} by the formula"
+                );
+            }
+        }
+        let fast = Compression::Fast.plan().engine;
+        for bits in 9..=15u32 {
+            let s = 1usize << (bits - 1);
+            let sizes = Sizes {
+                segment: s,
+                ..Sizes::small(bits)
+            };
+            let counted = sizes.bytes(fast, None) + out_room(fast, &sizes, c, None);
+            let formula = 2 * s + c;
+            // Blocks under a piece: a piece can end more than one.
+            let slack = if s < PIECE { PIECE + 512 } else { 512 };
+            assert!(
+                counted >= formula && counted <= formula + slack,
+                "Fast, blocks of {s}: {counted} counted, {formula} by the formula"
+            );
+        }
+        let stored = Compression::Stored.plan().engine;
+        let counted = out_room(stored, &Sizes::FULL, c, Some(1));
+        assert!(counted >= c && counted <= c + 512, "Stored: {counted}");
+    }
+}

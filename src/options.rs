@@ -129,24 +129,36 @@ impl Options {
     /// is unchanged. With [`threads`](Self::threads) the limit covers the
     /// threads too: fewer threads, down to one, never more memory.
     ///
-    /// What a configuration costs, as zlib documents its own (`W` the
-    /// window, `S` the block of the fast levels, `C` the IDAT chunk size,
-    /// `R` the bytes of one row, about 3.5 KiB of fixed state besides):
+    /// What a configuration costs, as zlib documents its own: `W` the
+    /// window, `T` the tokens per block, `S` the block of the fast levels,
+    /// `C` the IDAT chunk size, `R` the bytes of one row:
     ///
     /// ```text
-    /// Default   18 W + C            window 3 W, hash chains 4 W, heads 4 W,
-    ///                               tokens 2 W, output room 5 W + C
-    /// Best      40 W + C            the same, and 22 W for the parser
-    /// Fast      2 S + C             a block of input, output room S + C
-    /// Stored    C + 1 KiB           output room
-    /// + rows    R (pieces) + R + 1 (filtered row) + R (row above, all
-    ///           filters but None and Sub) + R + 1 (Entropy) + R (sampled
-    ///           rating at the fast levels)
+    /// Default   9 W + 4 T + C + max(3 W, 4 T) + 4/3 W + about 2.5 KiB
+    ///           (input 3 W, hash heads 4 W, chains 2 W, tokens 4 T; output
+    ///           room: a chunk, the block at hand, what one call parses)
+    /// Best      the same + 22 W + about 4 KiB (the parser's buffers)
+    /// Fast      2 S + C + about 0.5 KiB (a block of input, output room)
+    /// Stored    C + about 0.5 KiB (output room)
+    /// + rows    R (rows assembled from pieces) + R + 1 (filtered row, all
+    ///           filters but None) + R (row above, all but None and Sub)
+    ///           + R + 1 (Entropy) + R (sampled rating at the fast levels)
     /// ```
     ///
-    /// `Options::memory_limit(32 * 1024)` on a 1024-pixel RGB image (R =
-    /// 3072) gives `Default` a window of 1 KiB; with 128 KiB, 4 KiB. See
-    /// BENCHMARKS.md for what each limit costs in size.
+    /// Without a limit `W` is 32 KiB with 256 KiB of input and 16 Ki
+    /// tokens. `Options::memory_limit(32 * 1024)` on a 1024-pixel RGB
+    /// image (R = 3072) gives `Default` a window of 1 KiB; with 128 KiB,
+    /// 4 KiB. BENCHMARKS.md has what each limit costs in size.
+    ///
+    /// ```
+    /// use pngstream::{ColorType, Compression, Options, StreamingWriter};
+    ///
+    /// let options = Options::new(1024, 768, ColorType::Rgb).memory_limit(32 * 1024);
+    /// let writer = StreamingWriter::with_options(Vec::new(), &options)?;
+    /// assert_eq!(writer.compression(), Compression::Default);
+    /// assert_eq!(writer.window_size(), 1024);
+    /// # Ok::<(), pngstream::Error<core::convert::Infallible>>(())
+    /// ```
     pub fn memory_limit(mut self, bytes: usize) -> Options {
         self.memory_limit = Some(bytes);
         self

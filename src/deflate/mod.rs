@@ -247,8 +247,9 @@ impl Sizes {
         match engine {
             Kind::Stored => MAX_STORED + piece + 1024,
             Kind::RunLength if self.tables => rle::scratch_bytes(self.segment) + piece + 1024,
-            // Exact codes: each block at most its stored size.
-            Kind::RunLength => (self.segment + 8) * (1 + piece.div_ceil(self.segment)) + 64,
+            // Exact codes: each block at most its stored size, and a
+            // piece completes at most `piece / segment` rounded up.
+            Kind::RunLength => (self.segment + 8) * piece.div_ceil(self.segment) + 64,
             Kind::Lazy(_) | Kind::Optimal(_) => {
                 let buffer = self.buffer_windows << self.window_bits;
                 let waiting = self.segment.max(matcher::MIN_LOOKAHEAD);
