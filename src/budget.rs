@@ -9,9 +9,11 @@
 //!
 //! 1. the level asked for with its full sizes and IDAT chunk size;
 //! 2. the same engine with smaller buffers: at the matching levels a window
-//!    of 32 KiB down to 512 B (1 KiB at `Best`), at the fast levels blocks
-//!    of 16 KiB down to 256 B; for each, IDAT chunks of 16 KiB down to an
-//!    eighth of the window (at least 256 B);
+//!    of 32 KiB down to 512 B (1 KiB at `Best`) with blocks of 16 Ki down
+//!    to 256 tokens and as many hash heads as window positions or half as
+//!    many, at the fast levels blocks of 16 KiB down to 256 B; for each,
+//!    IDAT chunks of 16 KiB down to an eighth of the window (at least
+//!    256 B);
 //! 3. the next cheaper engine (`Best` → `Default` → `Fast` → `Stored`),
 //!    with the filters each level pairs with when none was set, and at
 //!    last no filter;
@@ -206,22 +208,34 @@ fn sizes_for(level: Compression) -> impl Iterator<Item = Sizes> {
         // The optimal parser's chunk (half a window) needs 1 KiB or more.
         Engine::Optimal(_) => &MATCHING[..MATCHING.len() - 3],
     };
-    let smaller = smaller.iter().map(move |&(bits, tokens)| match engine {
-        Engine::Stored => Sizes {
-            window_bits: 8,
-            ..Sizes::FULL
-        },
-        // Blocks under 32 KiB, whose codes come from exact counts.
-        Engine::RunLength => Sizes {
-            window_bits: 8,
-            segment: 1 << (bits - 1),
-            ..Sizes::small(bits)
-        },
-        Engine::Lazy(_) | Engine::Optimal(_) => Sizes {
-            tokens,
-            ..Sizes::small(bits)
-        },
-    });
+    let halves: &[u32] = match engine {
+        Engine::Lazy(_) | Engine::Optimal(_) => &[0, 1],
+        _ => &[0],
+    };
+    let smaller = smaller
+        .iter()
+        .flat_map(move |&(bits, tokens)| {
+            // Half the hash heads, but not to reach the smallest blocks.
+            let halves = if tokens >= 1024 { halves } else { &halves[..1] };
+            halves.iter().map(move |&h| (bits, tokens, h))
+        })
+        .map(move |(bits, tokens, h)| match engine {
+            Engine::Stored => Sizes {
+                window_bits: 8,
+                ..Sizes::FULL
+            },
+            // Blocks under 32 KiB, whose codes come from exact counts.
+            Engine::RunLength => Sizes {
+                window_bits: 8,
+                segment: 1 << (bits - 1),
+                ..Sizes::small(bits)
+            },
+            Engine::Lazy(_) | Engine::Optimal(_) => Sizes {
+                tokens,
+                hash_bits: bits - h,
+                ..Sizes::small(bits)
+            },
+        });
     full.chain(smaller)
 }
 
