@@ -198,7 +198,8 @@ pub enum Error<E> {
         /// The panic's message.
         message: alloc::string::String,
     },
-    /// The writer stopped at an earlier sink error and accepts nothing more.
+    /// The writer stopped at an earlier sink error or failed encoding thread
+    /// and accepts nothing more.
     Poisoned,
     /// The sink failed; its error is the [`source`](core::error::Error::source).
     Sink(E),
@@ -432,7 +433,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                 write!(f, "an encoding thread failed, a bug in pngstream: {message}")
             }
             Poisoned => f.write_str(
-                "the writer stopped at an earlier sink error and accepts nothing more",
+                "the writer stopped at an earlier sink error or failed encoding thread and accepts nothing more",
             ),
             Sink(e) => write!(f, "the sink failed: {e}"),
         }

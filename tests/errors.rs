@@ -895,7 +895,7 @@ fn every_call_after_a_sink_error_is_poisoned() {
     }
     assert_eq!(
         Error::<Infallible>::Poisoned.to_string(),
-        "the writer stopped at an earlier sink error and accepts nothing more"
+        "the writer stopped at an earlier sink error or failed encoding thread and accepts nothing more"
     );
 }
 
