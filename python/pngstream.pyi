@@ -65,12 +65,17 @@ class StreamingWriter:
             or one alpha value per entry; for grey one value; for RGB an
             (r, g, b).
         text: keyword to text, written as tEXt (iTXt beyond Latin-1).
-        threads: None or an int >= 1, accepted and ignored: encoding runs on
-            the calling thread (which releases the GIL while a row is
-            compressed, so writers in separate threads run in parallel).
+        threads: None, 0 or 1 to encode on the calling thread; n >= 2 to
+            filter and compress on n worker threads at the "default" and
+            "best" levels (other levels, and images of one 512 KiB segment
+            of filtered rows or less, stay on the calling thread: see the
+            threads property). Every n from 2 up writes the same file, a
+            little larger than one thread's. The GIL is released while
+            rows are filtered and compressed either way.
 
     Raises:
-        PngStreamError: options PNG does not allow.
+        PngStreamError: options PNG does not allow, a negative threads.
+        TypeError: an argument of the wrong type (threads not an int).
         OSError: the file cannot be created or written.
     """
 
@@ -88,7 +93,7 @@ class StreamingWriter:
         palette: Palette | None = None,
         transparency: Transparency | None = None,
         text: Text | None = None,
-        threads: int | None = None,
+        threads: SupportsIndex | None = None,
     ) -> None: ...
     def write_row(self, row: Row) -> None:
         """Writes the next row.
@@ -102,7 +107,10 @@ class StreamingWriter:
     def write_rows(self, rows: Iterable[Row] | Buffer) -> None:
         """Writes rows from an iterable (a list of rows, a generator, a 2-D or
         3-D numpy array, one row per first index). A bytes-like object holds
-        whole packed rows back to back."""
+        whole packed rows back to back. An array's rows are copied out in
+        blocks of about 256 KiB, each written with one release of the GIL:
+        faster than write_row per row, with the same checks and errors (the
+        rows before a refused one are written)."""
     def finish(self) -> None:
         """Writes the rest of the data and IEND, flushes the file (closing
         it if the writer opened it). Raises PngStreamError if a row is
@@ -121,6 +129,11 @@ class StreamingWriter:
     @property
     def rows_written(self) -> int:
         """Complete rows written so far."""
+    @property
+    def threads(self) -> int:
+        """Worker threads encoding the image: the threads asked for at the
+        default and best levels (no more than the image has 512 KiB
+        segments), else 1, the calling thread."""
     @property
     def width(self) -> int: ...
     @property
@@ -152,6 +165,7 @@ def encode(
     palette: Palette | None = None,
     transparency: Transparency | None = None,
     text: Text | None = None,
+    threads: SupportsIndex | None = None,
 ) -> bytes:
     """Encodes a whole image and returns the PNG file's bytes.
 
@@ -159,5 +173,6 @@ def encode(
     channels) of uint8 or uint16 (bool for mode "1"), whose shape and dtype
     give the size, channels and bit depth; or packed PNG rows back to back
     (bytes, bytearray, memoryview) with width, height and bpp or mode given;
-    or a sequence of rows as StreamingWriter.write_row takes them.
+    or a sequence of rows as StreamingWriter.write_row takes them. The
+    other arguments are StreamingWriter's.
     """

@@ -4,7 +4,9 @@
 //! Rows arrive as Python objects (lists of pixel tuples, bytes-like objects,
 //! numpy arrays); each is copied into a reused row buffer with the safe
 //! buffer API while the GIL is held, then filtered and compressed with the
-//! GIL released.
+//! GIL released (`write_rows` of an array copies blocks of rows, one
+//! release of the GIL per block). With `threads=n`, the library's worker
+//! threads do the filtering and compressing.
 #![forbid(unsafe_code)]
 
 use std::ffi::CStr;
@@ -16,9 +18,11 @@ use ::pngstream as png;
 use png::{BitDepth, ColorType, Compression, Filter, Options};
 use pyo3::buffer::{PyBuffer, PyUntypedBuffer};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyMemoryError, PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOSError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PySlice, PyString, PyTuple,
+};
 
 create_exception!(
     pngstream,
@@ -191,6 +195,15 @@ impl Sinked {
             Sinked::Path(w) => py.detach(|| all(w, rows, row_bytes)).map_err(lib_err),
             Sinked::File(w) => py.detach(|| all(w, rows, row_bytes)).map_err(lib_err),
             Sinked::Memory(w) => py.detach(|| all(w, rows, row_bytes)).map_err(lib_err),
+        }
+    }
+
+    /// Worker threads encoding the image (1: the calling thread).
+    fn threads(&self) -> usize {
+        match self {
+            Sinked::Path(w) => w.threads(),
+            Sinked::File(w) => w.threads(),
+            Sinked::Memory(w) => w.threads(),
         }
     }
 
@@ -518,6 +531,7 @@ struct Settings<'a, 'py> {
     palette: Option<&'a Bound<'py, PyAny>>,
     transparency: Option<&'a Bound<'py, PyAny>>,
     text: Option<&'a Bound<'py, PyAny>>,
+    threads: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl Settings<'_, '_> {
@@ -525,7 +539,8 @@ impl Settings<'_, '_> {
         let (color, depth) = color_and_depth(self.bpp, self.mode, self.bit_depth)?;
         let mut o = Options::new(width, height, color)
             .bit_depth(depth)
-            .compression(parse_compression(self.compression)?);
+            .compression(parse_compression(self.compression)?)
+            .threads(parse_threads(self.threads)?);
         if let Some(f) = parse_filter(self.filter)? {
             o = o.filter(f);
         }
@@ -610,6 +625,69 @@ fn dtype_name(format: &CStr, item_size: usize) -> String {
     } else {
         name.to_string()
     }
+}
+
+/// The kind of an array row's items, if it fits the image; otherwise the
+/// error for row `y`.
+fn array_item(buf: &PyUntypedBuffer, f: &Format, y: u32) -> PyResult<Item> {
+    let item = item_kind(buf.format(), buf.item_size());
+    let fits = match item {
+        Item::U8 => f.depth != BitDepth::Sixteen,
+        Item::Bool => f.depth == BitDepth::One,
+        Item::U16 { .. } => f.depth == BitDepth::Sixteen,
+        Item::Other => false,
+    };
+    if fits {
+        return Ok(item);
+    }
+    let given = match item {
+        Item::U8 => "uint8".to_string(),
+        Item::Bool => "bool".to_string(),
+        Item::U16 { .. } => "uint16".to_string(),
+        Item::Other => dtype_name(buf.format(), buf.item_size()),
+    };
+    let hint = match (item, f.depth) {
+        (Item::U16 { .. }, _) => " (or create the writer with bit_depth=16)",
+        (Item::U8, BitDepth::Sixteen) => {
+            " (or pass PNG's big-endian bytes as bytes or a memoryview)"
+        }
+        _ => "",
+    };
+    Err(err(format!(
+        "row {y} has dtype {given}, but the image is {} at bit depth {}: expected {}{hint}",
+        f.mode(),
+        f.depth.bits(),
+        f.dtype()
+    )))
+}
+
+/// Checks an array row's shape: (width * channels,) or (width, channels).
+fn check_row_shape(shape: &[usize], f: &Format, y: u32) -> PyResult<()> {
+    let ch = f.channels();
+    let w = f.width as usize;
+    let shape_ok = match shape {
+        [n] => *n == w * ch,
+        [n, c] => *n == w && *c == ch,
+        _ => false,
+    };
+    if shape_ok {
+        return Ok(());
+    }
+    let expected = if ch == 1 {
+        format!("({w},)")
+    } else {
+        format!("({w}, {ch}) or ({},)", w * ch)
+    };
+    let shape: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
+    let shape = if shape.len() == 1 {
+        format!("({},)", shape[0])
+    } else {
+        format!("({})", shape.join(", "))
+    };
+    Err(err(format!(
+        "row {y} has shape {shape}, expected {expected}: {w} pixels of {}",
+        plural(ch, "sample", "samples")
+    )))
 }
 
 /// Reused buffers for turning Python rows into packed PNG rows.
@@ -721,11 +799,11 @@ impl Scratch {
         }
         match buf.as_typed::<u8>() {
             Ok(b) => b.copy_to_slice(py, &mut self.row),
-            Err(_) => {
+            Err(_) => match buf.obj(py) {
                 // A format PyO3 does not read as u8 (e.g. 'b' or '?'): as bytes.
-                let b = cast_bytes(buf, py)?;
-                b.copy_to_slice(py, &mut self.row)
-            }
+                Some(obj) => copy_bytes_of(obj, &mut self.row),
+                None => Err(PyTypeError::new_err("a buffer without an exporting object")),
+            },
         }
     }
 
@@ -739,122 +817,110 @@ impl Scratch {
         f: &Format,
         y: u32,
     ) -> PyResult<()> {
-        let item = item_kind(buf.format(), buf.item_size());
-        let fits = match item {
-            Item::U8 => f.depth != BitDepth::Sixteen,
-            Item::Bool => f.depth == BitDepth::One,
-            Item::U16 { .. } => f.depth == BitDepth::Sixteen,
-            Item::Other => false,
-        };
-        if !fits {
-            let given = match item {
-                Item::U8 => "uint8".to_string(),
-                Item::Bool => "bool".to_string(),
-                Item::U16 { .. } => "uint16".to_string(),
-                Item::Other => dtype_name(buf.format(), buf.item_size()),
-            };
-            let hint = match (item, f.depth) {
-                (Item::U16 { .. }, _) => " (or create the writer with bit_depth=16)",
-                (Item::U8, BitDepth::Sixteen) => {
-                    " (or pass PNG's big-endian bytes as bytes or a memoryview)"
-                }
-                _ => "",
-            };
-            return Err(err(format!(
-                "row {y} has dtype {given}, but the image is {} at bit depth {}: expected {}{hint}",
-                f.mode(),
-                f.depth.bits(),
-                f.dtype()
-            )));
-        }
-        let shape = buf.shape();
-        let ch = f.channels();
-        let w = f.width as usize;
-        let shape_ok = match shape {
-            [n] => *n == w * ch,
-            [n, c] => *n == w && *c == ch,
-            _ => false,
-        };
-        if !shape_ok {
-            let expected = if ch == 1 {
-                format!("({w},)")
-            } else {
-                format!("({w}, {ch}) or ({},)", w * ch)
-            };
-            let shape: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
-            let shape = if shape.len() == 1 {
-                format!("({},)", shape[0])
-            } else {
-                format!("({})", shape.join(", "))
-            };
-            return Err(err(format!(
-                "row {y} has shape {shape}, expected {expected}: {w} pixels of {}",
-                plural(ch, "sample", "samples")
-            )));
-        }
-        match item {
+        let item = array_item(buf, f, y)?;
+        check_row_shape(buf.shape(), f, y)?;
+        self.pack_array(py, obj, buf, item, f, y, 1).1
+    }
+
+    /// Packs the `n` rows of samples of `obj`'s buffer `buf` (items of kind
+    /// `item`, shape checked), rows `y` to `y + n - 1` of the image, into
+    /// `self.row`, packed rows back to back. Returns how many rows were
+    /// packed: all `n`, or those before the first with a sample out of
+    /// range, with its error.
+    #[allow(clippy::too_many_arguments)]
+    fn pack_array(
+        &mut self,
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+        buf: &PyUntypedBuffer,
+        item: Item,
+        f: &Format,
+        y: u32,
+        n: usize,
+    ) -> (usize, PyResult<()>) {
+        let (rb, spr, ch) = (f.row_bytes(), f.samples(), f.channels());
+        self.row.resize(n * rb, 0);
+        let copied = match item {
             Item::U8 if f.depth == BitDepth::Eight => {
-                buf.as_typed::<u8>()?.copy_to_slice(py, &mut self.row)
+                return match buf.as_typed::<u8>() {
+                    Ok(b) => match b.copy_to_slice(py, &mut self.row) {
+                        Ok(()) => (n, Ok(())),
+                        Err(e) => (0, Err(e)),
+                    },
+                    Err(e) => (0, Err(e)),
+                };
             }
             Item::U8 | Item::Bool => {
-                self.bytes.resize(buf.item_count(), 0);
+                self.bytes.resize(n * spr, 0);
                 match buf.as_typed::<u8>() {
-                    Ok(b) => b.copy_to_slice(py, &mut self.bytes)?,
-                    Err(_) => cast_bytes_of(obj)?.copy_to_slice(py, &mut self.bytes)?,
+                    Ok(b) => b.copy_to_slice(py, &mut self.bytes),
+                    Err(_) => copy_bytes_of(obj, &mut self.bytes),
                 }
-                let max = f.max_sample();
-                self.samples.clear();
-                for (x, &v) in self.bytes.iter().enumerate() {
-                    let v = if item == Item::Bool {
-                        (v != 0) as u8
-                    } else {
-                        v
-                    };
-                    if v as u32 > max {
-                        return Err(out_of_range(y, x / ch, v as i64, f));
-                    }
-                    self.samples.push(v as u16);
-                }
-                pack(&self.samples, f.depth, &mut self.row);
-                Ok(())
             }
             Item::U16 { big_endian } => {
-                let n = buf.item_count();
                 // PyO3 reads native-order formats as u16; the rest is read
                 // as bytes. Either way the memory's bytes are what count.
-                match buf.as_typed::<u16>() {
+                let order = |raw: [u8; 2]| {
+                    if big_endian {
+                        u16::from_be_bytes(raw)
+                    } else {
+                        u16::from_le_bytes(raw)
+                    }
+                };
+                let r = match buf.as_typed::<u16>() {
                     Ok(b) => {
-                        self.wide.resize(n, 0);
-                        b.copy_to_slice(py, &mut self.wide)?;
-                        for (o, s) in self.row.chunks_exact_mut(2).zip(&self.wide) {
-                            let raw = s.to_ne_bytes();
-                            let v = if big_endian {
-                                u16::from_be_bytes(raw)
-                            } else {
-                                u16::from_le_bytes(raw)
-                            };
-                            o.copy_from_slice(&v.to_be_bytes());
-                        }
+                        self.wide.resize(n * spr, 0);
+                        b.copy_to_slice(py, &mut self.wide).map(|()| {
+                            for (o, s) in self.row.chunks_exact_mut(2).zip(&self.wide) {
+                                o.copy_from_slice(&order(s.to_ne_bytes()).to_be_bytes());
+                            }
+                        })
                     }
                     Err(_) => {
-                        self.bytes.resize(2 * n, 0);
-                        cast_bytes_of(obj)?.copy_to_slice(py, &mut self.bytes)?;
-                        for (o, raw) in self.row.chunks_exact_mut(2).zip(self.bytes.chunks_exact(2))
-                        {
-                            let raw = [raw[0], raw[1]];
-                            let v = if big_endian {
-                                u16::from_be_bytes(raw)
-                            } else {
-                                u16::from_le_bytes(raw)
-                            };
-                            o.copy_from_slice(&v.to_be_bytes());
-                        }
+                        self.bytes.resize(2 * n * spr, 0);
+                        copy_bytes_of(obj, &mut self.bytes).map(|()| {
+                            for (o, raw) in
+                                self.row.chunks_exact_mut(2).zip(self.bytes.chunks_exact(2))
+                            {
+                                o.copy_from_slice(&order([raw[0], raw[1]]).to_be_bytes());
+                            }
+                        })
                     }
-                }
-                Ok(())
+                };
+                return match r {
+                    Ok(()) => (n, Ok(())),
+                    Err(e) => (0, Err(e)),
+                };
             }
-            Item::Other => unreachable!("refused above"),
+            Item::Other => unreachable!("refused by array_item"),
+        };
+        if let Err(e) = copied {
+            return (0, Err(e));
         }
+        // Bytes of samples below 8 bits (or bools): checked and packed row
+        // by row, so that the rows before a bad sample can still be written.
+        let max = f.max_sample();
+        for (r, (src, out)) in self
+            .bytes
+            .chunks_exact(spr)
+            .zip(self.row.chunks_exact_mut(rb))
+            .enumerate()
+        {
+            self.samples.clear();
+            for (i, &v) in src.iter().enumerate() {
+                let v = if item == Item::Bool {
+                    (v != 0) as u8
+                } else {
+                    v
+                };
+                if v as u32 > max {
+                    return (r, Err(out_of_range(y + r as u32, i / ch, v as i64, f)));
+                }
+                self.samples.push(v as u16);
+            }
+            pack(&self.samples, f.depth, out);
+        }
+        (n, Ok(()))
     }
 
     /// A row of Python objects: `width` pixels, each an int (one channel)
@@ -974,23 +1040,34 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `memoryview(obj).cast('B')`: the bytes of a C-contiguous buffer whose
-/// format PyO3 does not read directly.
-fn cast_bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<PyBuffer<u8>> {
-    let view = PyMemoryView::from(obj)?.call_method1("cast", ("B",)).map_err(|e| {
-        err(format!(
-            "this row's buffer cannot be read as bytes ({e}); pass a C-contiguous array, e.g. numpy.ascontiguousarray(row)"
-        ))
-    })?;
-    PyBuffer::<u8>::get(&view)
+/// Copies the bytes of `obj`'s buffer, in C order, into `out` (as long as
+/// the buffer), for formats PyO3 does not read directly ('?', 'b', '>H',
+/// ...): a C-contiguous buffer through `memoryview(obj).cast('B')`, any
+/// other through `memoryview(obj).tobytes()`, a copy more.
+fn copy_bytes_of(obj: &Bound<'_, PyAny>, out: &mut [u8]) -> PyResult<()> {
+    let py = obj.py();
+    let view = PyMemoryView::from(obj)?;
+    if let Ok(bytes) = view.call_method1("cast", ("B",)) {
+        return PyBuffer::<u8>::get(&bytes)?.copy_to_slice(py, out);
+    }
+    let copy = view.call_method0("tobytes")?;
+    let copy = copy.cast::<PyBytes>()?.as_bytes();
+    if copy.len() != out.len() {
+        return Err(err(format!(
+            "this row's buffer holds {} bytes, expected {}",
+            copy.len(),
+            out.len()
+        )));
+    }
+    out.copy_from_slice(copy);
+    Ok(())
 }
 
-fn cast_bytes(buf: &PyUntypedBuffer, py: Python<'_>) -> PyResult<PyBuffer<u8>> {
-    match buf.obj(py) {
-        Some(obj) => cast_bytes_of(obj),
-        None => Err(PyTypeError::new_err("a buffer without an exporting object")),
-    }
-}
+/// Packed rows copied out of an array per release of the GIL in
+/// `write_rows` (at least one row): enough to make the per-call costs
+/// (the buffer protocol, releasing and taking back the GIL) small against
+/// the encoding, little enough to keep memory O(width).
+const BLOCK_BYTES: usize = 256 * 1024;
 
 /// The writer state behind the Python class, shared with `encode`.
 struct Core {
@@ -998,11 +1075,42 @@ struct Core {
     format: Format,
     scratch: Scratch,
     rows: u32,
+    /// Worker threads the writer encodes on (1: the calling thread).
+    threads: usize,
     /// Why the writer is closed, for messages.
     closed: &'static str,
 }
 
+impl Drop for Core {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            Python::attach(|py| self.abandon(py, "dropped"));
+        }
+    }
+}
+
 impl Core {
+    fn new(writer: Sinked, format: Format) -> Core {
+        Core {
+            threads: writer.threads(),
+            writer: Some(writer),
+            format,
+            scratch: Scratch::default(),
+            rows: 0,
+            closed: "",
+        }
+    }
+
+    /// Closes the writer without IEND. Dropping the library's writer stops
+    /// and joins its worker threads (and flushes what a file holds), so it
+    /// happens with the GIL released.
+    fn abandon(&mut self, py: Python<'_>, why: &'static str) {
+        if let Some(w) = self.writer.take() {
+            py.detach(move || drop(w));
+        }
+        self.closed = why;
+    }
+
     fn writer(&mut self) -> PyResult<&mut Sinked> {
         match self.writer.as_mut() {
             Some(w) => Ok(w),
@@ -1070,10 +1178,94 @@ impl Core {
             self.rows += w.rows_written() - before;
             return r;
         }
+        // An array of rows (not a memoryview, whose bytes are packed rows
+        // when they are single bytes): blocks of rows per release of the GIL.
+        if rows.cast::<PyMemoryView>().is_err() {
+            if let Ok(buf) = PyUntypedBuffer::get(rows) {
+                if buf.dimensions() >= 2 && self.write_array_rows(rows, &buf)? {
+                    return Ok(());
+                }
+            }
+        }
         for row in rows.try_iter()? {
             self.write_row(&row?)?;
         }
         Ok(())
+    }
+
+    /// `write_rows` of an array of two or more dimensions, one row per first
+    /// index: the rows are copied out in blocks of about `BLOCK_BYTES` (the
+    /// array sliced along its first axis) and each block is written with
+    /// one release of the GIL. Writes and refuses what writing the rows one
+    /// by one would, with the same errors. Returns false, having written
+    /// nothing, for an array that does not slice into blocks of rows; the
+    /// caller then iterates over it.
+    fn write_array_rows(
+        &mut self,
+        rows: &Bound<'_, PyAny>,
+        buf: &PyUntypedBuffer,
+    ) -> PyResult<bool> {
+        let py = rows.py();
+        let f = self.format;
+        let n = buf.shape()[0];
+        if n == 0 {
+            return Ok(true);
+        }
+        let left = (f.height - self.rows) as usize;
+        let w = self.writer()?;
+        if left == 0 {
+            // The library reports it (nothing is written).
+            w.write_row(py, &[])?;
+        }
+        let row_shape = &buf.shape()[1..];
+        let item = array_item(buf, &f, self.rows)?;
+        check_row_shape(row_shape, &f, self.rows)?;
+        let rb = f.row_bytes();
+        let per_block = (BLOCK_BYTES / rb).max(1);
+        let todo = n.min(left);
+        let mut done = 0;
+        while done < todo {
+            let k = per_block.min(todo - done);
+            let y = self.rows;
+            let (packed, checked) = if k == n {
+                self.scratch.pack_array(py, rows, buf, item, &f, y, k)
+            } else {
+                let slice = PySlice::new(py, done as isize, (done + k) as isize, 1);
+                let block = match rows.get_item(slice) {
+                    Ok(b) => b,
+                    Err(_) if done == 0 => return Ok(false),
+                    Err(e) => return Err(e),
+                };
+                let same = PyUntypedBuffer::get(&block).ok().filter(|b| {
+                    b.shape().first() == Some(&k)
+                        && &b.shape()[1..] == row_shape
+                        && item_kind(b.format(), b.item_size()) == item
+                });
+                match same {
+                    Some(b) => self.scratch.pack_array(py, &block, &b, item, &f, y, k),
+                    None if done == 0 => return Ok(false),
+                    None => {
+                        return Err(err(format!(
+                            "rows {y} to {} of the array did not slice into an array of the same rows",
+                            y as usize + k - 1
+                        )));
+                    }
+                }
+            };
+            let w = self.writer.as_mut().expect("checked above");
+            let before = w.rows_written();
+            let written = w.write_rows(py, &self.scratch.row[..packed * rb], rb);
+            self.rows += w.rows_written() - before;
+            written?;
+            checked?;
+            done += k;
+        }
+        if n > left {
+            // The row after the last: the library's error.
+            let w = self.writer.as_mut().expect("checked above");
+            w.write_row(py, &[])?;
+        }
+        Ok(true)
     }
 
     fn finish(&mut self, py: Python<'_>) -> PyResult<Option<Vec<u8>>> {
@@ -1100,18 +1292,35 @@ impl PackedRows<'_> {
     }
 }
 
-fn check_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    if let Some(t) = threads.filter(|t| !t.is_none()) {
-        let n: i64 = t
-            .extract()
-            .map_err(|_| PyTypeError::new_err("threads must be an int or None"))?;
-        if n < 1 {
-            return Err(err(format!(
-                "threads={n} is invalid: expected 1 or more, or None"
-            )));
-        }
+/// `threads=`: `None`, 0 and 1 encode on the calling thread; n >= 2 on n
+/// worker threads (at the default and best levels; see the library's
+/// `Options::threads`).
+fn parse_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+    let Some(t) = threads.filter(|t| !t.is_none()) else {
+        return Ok(0);
+    };
+    let type_error = || {
+        PyTypeError::new_err(format!(
+            "threads must be an int or None, not {}",
+            t.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    };
+    if t.cast::<PyBool>().is_ok() {
+        return Err(type_error());
     }
-    Ok(())
+    match t.extract::<i64>() {
+        Ok(n) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Ok(n) => Err(err(format!(
+            "threads={n} is invalid: expected 0 or more (None, 0 and 1 encode on the calling thread)"
+        ))),
+        Err(e) if e.is_instance_of::<PyOverflowError>(t.py()) => {
+            Err(err(format!("threads={t} is invalid: too large")))
+        }
+        Err(_) => Err(type_error()),
+    }
 }
 
 /// Writes a PNG image row by row, holding O(width) memory whatever the
@@ -1138,9 +1347,13 @@ fn check_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
 /// transparency: tRNS: for 'P' an index made transparent or alpha values
 ///     per entry; for grey one value; for RGB an (r, g, b).
 /// text: a dict of keyword to text, written as tEXt (iTXt beyond Latin-1).
-/// threads: accepted (None or an int >= 1) and ignored: encoding runs on
-///     the calling thread, which releases the GIL while a row compresses,
-///     so writers in different threads run in parallel.
+/// threads: None, 0 or 1 to encode on the calling thread; n >= 2 to filter
+///     and compress on n worker threads at the 'default' and 'best'
+///     levels (the other levels, and images of one 512 KiB segment of
+///     filtered rows or less, stay on the calling thread; the threads
+///     property tells). Every n from 2 up writes the same file, a little
+///     larger than one thread's. Either way the GIL is released while rows
+///     are filtered and compressed.
 #[pyclass(module = "pngstream", name = "StreamingWriter")]
 struct StreamingWriter {
     core: Core,
@@ -1167,7 +1380,6 @@ impl StreamingWriter {
         text: Option<&Bound<'_, PyAny>>,
         threads: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        check_threads(threads)?;
         let (width, height) = (dimension(width, "width")?, dimension(height, "height")?);
         let settings = Settings {
             bpp,
@@ -1178,6 +1390,7 @@ impl StreamingWriter {
             palette,
             transparency,
             text,
+            threads,
         };
         let (options, format) = settings.options(width, height)?;
         let py = path_or_file.py();
@@ -1210,13 +1423,7 @@ impl StreamingWriter {
             Sinked::Path(w)
         };
         Ok(StreamingWriter {
-            core: Core {
-                writer: Some(writer),
-                format,
-                scratch: Scratch::default(),
-                rows: 0,
-                closed: "",
-            },
+            core: Core::new(writer, format),
         })
     }
 
@@ -1246,7 +1453,9 @@ impl StreamingWriter {
     ///
     /// Writes rows from an iterable (a list of rows, a generator, a 2-D or
     /// 3-D numpy array: one row per first index), as write_row does. A
-    /// bytes-like object holds whole packed rows back to back.
+    /// bytes-like object holds whole packed rows back to back. An array's
+    /// rows are copied out in blocks of about 256 KiB, each written with
+    /// one release of the GIL: faster than write_row per row.
     fn write_rows(&mut self, rows: &Bound<'_, PyAny>) -> PyResult<()> {
         self.core.write_rows(rows)
     }
@@ -1287,8 +1496,8 @@ impl StreamingWriter {
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
         if exc_type.is_some_and(|t| !t.is_none()) {
-            self.core.writer = None;
-            self.core.closed = "an exception left the with block; no IEND was written";
+            self.core
+                .abandon(py, "an exception left the with block; no IEND was written");
             return Ok(false);
         }
         self.close(py)?;
@@ -1299,6 +1508,14 @@ impl StreamingWriter {
     #[getter]
     fn rows_written(&self) -> u32 {
         self.core.rows
+    }
+
+    /// Worker threads encoding the image: the threads asked for at the
+    /// default and best levels (no more than the image has 512 KiB
+    /// segments of filtered rows), else 1, the calling thread.
+    #[getter]
+    fn threads(&self) -> usize {
+        self.core.threads
     }
 
     /// Width in pixels.
@@ -1372,8 +1589,8 @@ impl StreamingWriter {
 /// takes them. The other arguments are StreamingWriter's.
 #[pyfunction]
 #[pyo3(signature = (image, width=None, height=None, bpp=None, *, mode=None, bit_depth=None,
-    compression=None, filter=None, palette=None, transparency=None, text=None),
-    text_signature = "(image, width=None, height=None, bpp=None, *, mode=None, bit_depth=None, compression='default', filter=None, palette=None, transparency=None, text=None)")]
+    compression=None, filter=None, palette=None, transparency=None, text=None, threads=None),
+    text_signature = "(image, width=None, height=None, bpp=None, *, mode=None, bit_depth=None, compression='default', filter=None, palette=None, transparency=None, text=None, threads=None)")]
 #[allow(clippy::too_many_arguments)]
 fn encode<'py>(
     py: Python<'py>,
@@ -1388,6 +1605,7 @@ fn encode<'py>(
     palette: Option<&Bound<'py, PyAny>>,
     transparency: Option<&Bound<'py, PyAny>>,
     text: Option<&Bound<'py, PyAny>>,
+    threads: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut settings = Settings {
         bpp,
@@ -1398,6 +1616,7 @@ fn encode<'py>(
         palette,
         transparency,
         text,
+        threads,
     };
     let bytes_like = image.cast::<PyBytes>().is_ok()
         || image.cast::<PyByteArray>().is_ok()
@@ -1474,13 +1693,7 @@ fn encode<'py>(
     };
     let (options, format) = settings.options(dimension(w, "width")?, dimension(h, "height")?)?;
     let writer = png::StreamingWriter::with_options(Vec::new(), &options).map_err(lib_err)?;
-    let mut core = Core {
-        writer: Some(Sinked::Memory(writer)),
-        format,
-        scratch: Scratch::default(),
-        rows: 0,
-        closed: "",
-    };
+    let mut core = Core::new(Sinked::Memory(writer), format);
     core.write_rows(image)?;
     let png = core.finish(py)?.expect("an in-memory image");
     Ok(PyBytes::new(py, &png))

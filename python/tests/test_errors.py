@@ -158,7 +158,8 @@ def test_closed_after_exception_in_with():
         ({"compression": "smallest"}, "compression 'smallest' is invalid"),
         ({"compression": 10}, "compression level 10 is invalid"),
         ({"filter": "median"}, "filter 'median' is invalid"),
-        ({"threads": 0}, "threads=0 is invalid"),
+        ({"threads": -1}, "threads=-1 is invalid: expected 0 or more"),
+        ({"threads": 2**70}, "is invalid: too large"),
         ({"text": {" Title": "x"}}, "keyword"),
     ],
 )

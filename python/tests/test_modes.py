@@ -202,10 +202,3 @@ def test_properties():
     assert pngstream.StreamingWriter(io.BytesIO(), 9, 1, mode="1").row_bytes == 2
     assert pngstream.StreamingWriter(io.BytesIO(), 9, 1, bpp=32).mode == "RGBA"
     assert pngstream.StreamingWriter(io.BytesIO(), 9, 1, bpp=8).mode == "L"
-
-
-def test_threads_is_accepted():
-    out = io.BytesIO()
-    with pngstream.StreamingWriter(out, 1, 1, threads=4) as sw:
-        sw.write_row([(1, 2, 3)])
-    assert np.asarray(pillow(out.getvalue())).tolist() == [[[1, 2, 3]]]
