@@ -1,7 +1,10 @@
 //! CRC-32 as PNG chunks use it (ISO 3309 / ITU-T V.42, reflected polynomial
 //! `0xEDB88320`), computed incrementally.
 //!
-//! Two algorithms, by input length:
+//! With the `small` feature, one 256-entry table (1 KiB) and a byte at a
+//! time: the code and tables below take about 17 KiB, which matters more on
+//! a microcontroller than the speed they bring. Without it, two
+//! algorithms, by input length:
 //! - short input: slicing-by-16, sixteen 256-entry tables built at compile
 //!   time, so one step folds sixteen bytes into the CRC with sixteen
 //!   independent table look-ups instead of a serial chain of sixteen;
@@ -17,11 +20,16 @@
 /// The reflected CRC-32 polynomial used by PNG and zlib.
 const POLY: u32 = 0xEDB8_8320;
 
+/// `TABLE[b]` is the CRC contribution of byte `b`.
+#[cfg(feature = "small")]
+static TABLE: [u32; 256] = make_table();
+
 /// `TABLES[k][b]` is the CRC contribution of byte `b` followed by `k` zero bytes.
+#[cfg(not(feature = "small"))]
 static TABLES: [[u32; 256]; 16] = make_tables();
 
-const fn make_tables() -> [[u32; 256]; 16] {
-    let mut t = [[0u32; 256]; 16];
+const fn make_table() -> [u32; 256] {
+    let mut t = [0u32; 256];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
@@ -30,9 +38,16 @@ const fn make_tables() -> [[u32; 256]; 16] {
             c = if c & 1 != 0 { (c >> 1) ^ POLY } else { c >> 1 };
             k += 1;
         }
-        t[0][i] = c;
+        t[i] = c;
         i += 1;
     }
+    t
+}
+
+#[cfg(not(feature = "small"))]
+const fn make_tables() -> [[u32; 256]; 16] {
+    let mut t = [[0u32; 256]; 16];
+    t[0] = make_table();
     let mut k = 1;
     while k < 16 {
         let mut i = 0;
@@ -53,11 +68,11 @@ const _: () = assert!(crc32_const(b"123456789") == 0xCBF4_3926);
 // as unused).
 #[allow(dead_code)]
 const fn crc32_const(data: &[u8]) -> u32 {
-    let t = make_tables();
+    let t = make_table();
     let mut crc = !0u32;
     let mut i = 0;
     while i < data.len() {
-        crc = (crc >> 8) ^ t[0][((crc ^ data[i] as u32) & 0xff) as usize];
+        crc = (crc >> 8) ^ t[((crc ^ data[i] as u32) & 0xff) as usize];
         i += 1;
     }
     !crc
@@ -65,13 +80,16 @@ const fn crc32_const(data: &[u8]) -> u32 {
 
 /// Lanes of the folding path, and the shortest input it takes: below
 /// this, the fixed cost of joining lanes outweighs the faster loop.
+#[cfg(not(feature = "small"))]
 const LANES: usize = 2;
+#[cfg(not(feature = "small"))]
 const MIN_FOLD: usize = 2048;
 
 /// One slicing-by-16 step: folds 16 bytes into the (inverted) register.
 ///
 /// Only the first four bytes meet the register; the twelve look-ups of the
 /// others are XORed first, off the serial path from one step to the next.
+#[cfg(not(feature = "small"))]
 #[inline(always)]
 fn step16(crc: u32, b: &[u8]) -> u32 {
     let t = &TABLES;
@@ -96,6 +114,7 @@ fn step16(crc: u32, b: &[u8]) -> u32 {
 }
 
 /// Slicing-by-16 over `data`, then byte by byte over the last few bytes.
+#[cfg(not(feature = "small"))]
 fn slice16(mut crc: u32, data: &[u8]) -> u32 {
     let mut blocks = data.chunks_exact(16);
     for b in &mut blocks {
@@ -115,6 +134,7 @@ fn slice16(mut crc: u32, data: &[u8]) -> u32 {
 /// pending at the end hold the whole remainder and are run through the
 /// tables from a zero register (the emptied words before them would leave
 /// a zero register unchanged).
+#[cfg(not(feature = "small"))]
 #[inline(always)]
 fn fold<const L: usize>(regs: [u32; L], lanes: [&[u8]; L]) -> [u32; L] {
     let words = lanes[0].len() / 8;
@@ -155,6 +175,7 @@ fn fold<const L: usize>(regs: [u32; L], lanes: [&[u8]; L]) -> [u32; L] {
 
 /// `a·b` modulo the CRC polynomial, in the reflected bit order CRC-32 uses
 /// (bit 31 is x^0).
+#[cfg(not(feature = "small"))]
 const fn multmodp(a: u32, mut b: u32) -> u32 {
     let mut m = 1u32 << 31;
     let mut p = 0;
@@ -171,6 +192,7 @@ const fn multmodp(a: u32, mut b: u32) -> u32 {
 }
 
 /// `x^(2^k)` modulo the polynomial, for k = 0..64.
+#[cfg(not(feature = "small"))]
 static X2N: [u32; 64] = {
     let mut t = [0u32; 64];
     let mut p = 1u32 << 30; // x^1
@@ -186,6 +208,7 @@ static X2N: [u32; 64] = {
 
 /// `x^(8n)` modulo the polynomial: the operator that moves a CRC past `n`
 /// zero bytes, which joins the CRCs of two pieces.
+#[cfg(not(feature = "small"))]
 fn x8nmodp(mut n: u64) -> u32 {
     let mut p = 1u32 << 31; // x^0
     let mut k = 3;
@@ -210,6 +233,19 @@ impl Crc32 {
         Crc32 { state: !0 }
     }
 
+    /// Folds `data` into the CRC: a byte at a time through one table.
+    #[cfg(feature = "small")]
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        let mut crc = self.state;
+        for &b in data {
+            crc = (crc >> 8) ^ TABLE[((crc ^ b as u32) & 0xff) as usize];
+        }
+        self.state = crc;
+    }
+
+    /// Folds `data` into the CRC: slicing-by-16, or for long input lanes
+    /// of folding (see the module docs).
+    #[cfg(not(feature = "small"))]
     pub(crate) fn update(&mut self, data: &[u8]) {
         if data.len() < MIN_FOLD {
             self.state = slice16(self.state, data);

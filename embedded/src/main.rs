@@ -9,14 +9,14 @@
 //! level asked: default
 //! output: gradient-1024.png
 //! level: default
-//! window: 512
-//! idat chunk: 4096
+//! window: 1024
+//! idat chunk: 2048
 //! filter: adaptive
 //! rows: 1024
-//! bytes written: 27776
-//! heap peak: 25650 bytes of 32768 (allocator: 25656)
+//! bytes written: 6442
+//! heap peak: 29092 bytes of 32768 (allocator: 29100)
 //! heap failures: 0
-//! stack peak: 26096 bytes of 32672
+//! stack peak: 14664 bytes of 32672
 //! ok
 //! ```
 //!

@@ -82,25 +82,14 @@ pub(super) struct Code<const N: usize> {
 }
 
 impl<const N: usize> Code<N> {
-    fn from_lengths(lens: [u8; N]) -> Self {
-        let mut codes = [0u16; N];
-        canonical_codes(&lens, &mut codes);
-        Code { lens, codes }
-    }
-
-    pub(super) fn from_freqs(freqs: &[u32; N], max_bits: u32) -> Self {
-        let mut lens = [0u8; N];
-        build_lengths(freqs, max_bits, &mut lens);
-        Self::from_lengths(lens)
-    }
-
-    /// Bits spent on the symbols of `freqs` with this code.
-    pub(super) fn cost(&self, freqs: &[u32; N]) -> u64 {
-        freqs
-            .iter()
-            .zip(&self.lens)
-            .map(|(&f, &l)| f as u64 * l as u64)
-            .sum()
+    /// The canonical code with lengths `lens`.
+    pub(super) fn from_lengths(lens: &[u8; N]) -> Self {
+        let mut code = Code {
+            lens: *lens,
+            codes: [0; N],
+        };
+        canonical_codes(&code.lens, &mut code.codes);
+        code
     }
 
     #[inline(always)]
@@ -109,119 +98,164 @@ impl<const N: usize> Code<N> {
     }
 }
 
-/// The fixed literal/length code. Its canonical codes must be assigned over
-/// all 288 symbols, including the two that never occur (286 and 287), or the
-/// 9-bit codes would come out shifted.
-fn fixed_litlen_code() -> Code<LITLEN_SYMBOLS> {
-    let mut all = [8u8; 288];
-    all[..LITLEN_SYMBOLS].copy_from_slice(&FIXED_LITLEN_LENGTHS);
-    let mut codes = [0u16; 288];
-    canonical_codes(&all, &mut codes);
-    Code {
-        lens: FIXED_LITLEN_LENGTHS,
-        codes: codes[..LITLEN_SYMBOLS].try_into().unwrap(),
+/// Bits spent on the symbols of `freqs` with code lengths `lens`.
+fn cost(lens: &[u8], freqs: &[u32]) -> u64 {
+    freqs
+        .iter()
+        .zip(lens)
+        .map(|(&f, &l)| f as u64 * l as u64)
+        .sum()
+}
+
+/// The fixed codes (RFC 1951 §3.2.6), into `lit` and `dist`. The
+/// literal/length code is the canonical code of all 288 symbols, the two
+/// that never occur (286 and 287) included: 0–143 are the 8-bit codes from
+/// 0x30, 144–255 the 9-bit codes from 0x190, 256–279 the 7-bit codes from
+/// 0, 280–287 the 8-bit codes from 0xc0.
+fn fixed_codes(lit: &mut Code<LITLEN_SYMBOLS>, dist: &mut Code<DIST_SYMBOLS>) {
+    for (sym, (len, code)) in lit.lens.iter_mut().zip(&mut lit.codes).enumerate() {
+        let (first, base, bits) = match sym {
+            0..=143 => (0, 0x30, 8),
+            144..=255 => (144, 0x190, 9),
+            256..=279 => (256, 0, 7),
+            _ => (280, 0xc0, 8),
+        };
+        *len = bits;
+        *code = (base + (sym - first) as u16).reverse_bits() >> (16 - bits);
+    }
+    for (sym, (len, code)) in dist.lens.iter_mut().zip(&mut dist.codes).enumerate() {
+        *len = 5;
+        *code = (sym as u16).reverse_bits() >> 11;
     }
 }
 
 /// The header of a dynamic block: code lengths run-length coded with the
-/// code-length alphabet (16 = repeat previous, 17/18 = runs of zeros).
+/// code-length alphabet (16 = repeat previous, 17/18 = runs of zeros). The
+/// run-length symbols are not kept: they are made again from the code
+/// lengths when the header is written.
 pub(super) struct DynamicHeader {
-    hlit: usize,
-    hdist: usize,
-    hclen: usize,
-    /// Code-length symbols with their extra-bit values; `rle[..n_rle]` is used.
-    rle: [(u8, u8); LITLEN_SYMBOLS + DIST_SYMBOLS],
-    n_rle: usize,
-    cl: Code<19>,
+    hlit: u16,
+    hdist: u8,
+    hclen: u8,
+    /// Lengths of the code-length code.
+    cl: [u8; 19],
+    /// Size in bits, without the 3-bit block header.
+    bits: u64,
+}
+
+/// Calls `f` with the code-length symbols, and their extra-bit values, that
+/// describe the lengths of `lit` followed by those of `dist` (one sequence:
+/// a run may go on from one to the other).
+fn length_symbols(lit: &[u8], dist: &[u8], mut f: impl FnMut(u8, u8)) {
+    let len = lit.len() + dist.len();
+    let at = |i: usize| {
+        if i < lit.len() {
+            lit[i]
+        } else {
+            dist[i - lit.len()]
+        }
+    };
+    let mut i = 0;
+    while i < len {
+        let l = at(i);
+        let mut run = 1;
+        while i + run < len && at(i + run) == l {
+            run += 1;
+        }
+        i += run;
+        let mut left = run;
+        if l == 0 {
+            while left >= 11 {
+                let r = left.min(138);
+                f(18, (r - 11) as u8);
+                left -= r;
+            }
+            if left >= 3 {
+                f(17, (left - 3) as u8);
+                left = 0;
+            }
+        } else {
+            f(l, 0);
+            left -= 1;
+            while left >= 3 {
+                let r = left.min(6);
+                f(16, (r - 3) as u8);
+                left -= r;
+            }
+        }
+        for _ in 0..left {
+            f(l, 0);
+        }
+    }
 }
 
 impl DynamicHeader {
-    pub(super) fn new(lit: &Code<LITLEN_SYMBOLS>, dist: &Code<DIST_SYMBOLS>) -> Self {
-        let hlit = 257.max(LITLEN_SYMBOLS - lit.lens.iter().rev().take_while(|&&l| l == 0).count());
-        let hdist = 1.max(DIST_SYMBOLS - dist.lens.iter().rev().take_while(|&&l| l == 0).count());
-        let mut all = [0u8; LITLEN_SYMBOLS + DIST_SYMBOLS];
-        all[..hlit].copy_from_slice(&lit.lens[..hlit]);
-        all[hlit..hlit + hdist].copy_from_slice(&dist.lens[..hdist]);
-        let all = &all[..hlit + hdist];
+    /// A placeholder, for a header made later.
+    pub(super) const EMPTY: DynamicHeader = DynamicHeader {
+        hlit: 0,
+        hdist: 0,
+        hclen: 0,
+        cl: [0; 19],
+        bits: 0,
+    };
 
-        let mut rle = [(0u8, 0u8); LITLEN_SYMBOLS + DIST_SYMBOLS];
-        let mut n_rle = 0;
-        let mut push = |item: (u8, u8)| {
-            rle[n_rle] = item;
-            n_rle += 1;
-        };
-        let mut i = 0;
-        while i < all.len() {
-            let l = all[i];
-            let run = all[i..].iter().take_while(|&&x| x == l).count();
-            i += run;
-            let mut left = run;
-            if l == 0 {
-                while left >= 11 {
-                    let r = left.min(138);
-                    push((18, (r - 11) as u8));
-                    left -= r;
-                }
-                if left >= 3 {
-                    push((17, (left - 3) as u8));
-                    left = 0;
-                }
-            } else {
-                push((l, 0));
-                left -= 1;
-                while left >= 3 {
-                    let r = left.min(6);
-                    push((16, (r - 3) as u8));
-                    left -= r;
-                }
-            }
-            for _ in 0..left {
-                push((l, 0));
-            }
-        }
+    /// The header for the code lengths `lit` and `dist`.
+    pub(super) fn new(lit: &[u8; LITLEN_SYMBOLS], dist: &[u8; DIST_SYMBOLS]) -> Self {
+        let hlit = 257.max(LITLEN_SYMBOLS - lit.iter().rev().take_while(|&&l| l == 0).count());
+        let hdist = 1.max(DIST_SYMBOLS - dist.iter().rev().take_while(|&&l| l == 0).count());
         let mut cl_freq = [0u32; 19];
-        for &(s, _) in &rle[..n_rle] {
+        length_symbols(&lit[..hlit], &dist[..hdist], |s, _| {
             cl_freq[s as usize] += 1;
+        });
+        let mut cl = [0u8; 19];
+        build_lengths(&cl_freq, 7, &mut cl);
+        let hclen = 4.max(19 - CL_ORDER.iter().rev().take_while(|&&s| cl[s] == 0).count());
+        let mut bits = 5 + 5 + 4 + 3 * hclen as u64;
+        for (s, &n) in cl_freq.iter().enumerate() {
+            bits += n as u64 * (cl[s] as u32 + extra_bits_of_cl(s as u8)) as u64;
         }
-        let cl = Code::from_freqs(&cl_freq, 7);
-        let hclen = 4.max(
-            19 - CL_ORDER
-                .iter()
-                .rev()
-                .take_while(|&&s| cl.lens[s] == 0)
-                .count(),
-        );
         DynamicHeader {
-            hlit,
-            hdist,
-            hclen,
-            rle,
-            n_rle,
+            hlit: hlit as u16,
+            hdist: hdist as u8,
+            hclen: hclen as u8,
             cl,
+            bits,
         }
     }
 
     /// Size in bits, without the 3-bit block header.
     pub(super) fn cost(&self) -> u64 {
-        let mut bits = 5 + 5 + 4 + 3 * self.hclen as u64;
-        for &(s, _) in &self.rle[..self.n_rle] {
-            bits += self.cl.lens[s as usize] as u64 + extra_bits_of_cl(s) as u64;
-        }
-        bits
+        self.bits
     }
 
-    pub(super) fn write(&self, w: &mut BitWriter) {
-        w.put((self.hlit - 257) as u32, 5);
-        w.put((self.hdist - 1) as u32, 5);
-        w.put((self.hclen - 4) as u32, 4);
-        for &s in &CL_ORDER[..self.hclen] {
-            w.put(self.cl.lens[s] as u32, 3);
+    /// Writes the header of the code lengths `lit` and `dist` (those it was
+    /// made for).
+    pub(super) fn write(
+        &self,
+        w: &mut BitWriter,
+        lit: &[u8; LITLEN_SYMBOLS],
+        dist: &[u8; DIST_SYMBOLS],
+    ) {
+        let (hlit, hdist, hclen) = (self.hlit as usize, self.hdist as usize, self.hclen as usize);
+        w.put((hlit - 257) as u32, 5);
+        w.put((hdist - 1) as u32, 5);
+        w.put((hclen - 4) as u32, 4);
+        for &s in &CL_ORDER[..hclen] {
+            w.put(self.cl[s] as u32, 3);
         }
-        for &(s, extra) in &self.rle[..self.n_rle] {
-            self.cl.put(w, s as usize);
-            w.put(extra as u32, extra_bits_of_cl(s));
-        }
+        let cl = Code::from_lengths(&self.cl);
+        length_symbols(&lit[..hlit], &dist[..hdist], |s, extra| {
+            put_length_symbol(w, &cl, s, extra)
+        });
     }
+}
+
+/// Writes one code-length symbol and its extra bits. Not inlined: the
+/// header walk calls it from five places, a few hundred times a block.
+#[inline(never)]
+fn put_length_symbol(w: &mut BitWriter, cl: &Code<19>, sym: u8, extra: u8) {
+    cl.put(w, sym as usize);
+    w.put(extra as u32, extra_bits_of_cl(sym));
 }
 
 fn extra_bits_of_cl(sym: u8) -> u32 {
@@ -236,8 +270,11 @@ fn extra_bits_of_cl(sym: u8) -> u32 {
 /// How a block of tokens is to be coded: its literal/length and distance
 /// codes, and for a dynamic block the header that describes them.
 pub(crate) struct HuffmanPlan {
-    lit: Code<LITLEN_SYMBOLS>,
-    dist: Code<DIST_SYMBOLS>,
+    /// Code lengths of a dynamic block (unused for a fixed one): the codes
+    /// are made from them when the block is written.
+    lit: [u8; LITLEN_SYMBOLS],
+    dist: [u8; DIST_SYMBOLS],
+    /// The header of a dynamic block; `None` for a fixed one.
     header: Option<DynamicHeader>,
     /// The block's size.
     pub(crate) bits: u64,
@@ -256,32 +293,33 @@ pub(crate) fn plan_block(
     let lit_freq = &tokens.lit_freq;
     let dist_freq = &tokens.dist_freq;
 
-    let fixed_lit = fixed_litlen_code();
-    let fixed_dist = Code::from_lengths(FIXED_DIST_LENGTHS);
-    let fixed_bits = 3 + symbol_bits(&fixed_lit, &fixed_dist, lit_freq, dist_freq);
-
-    let dyn_lit = Code::from_freqs(lit_freq, 15);
-    let dyn_dist = Code::from_freqs(dist_freq, 15);
-    let header = DynamicHeader::new(&dyn_lit, &dyn_dist);
-    let dyn_bits = 3 + header.cost() + symbol_bits(&dyn_lit, &dyn_dist, lit_freq, dist_freq);
+    let fixed_bits = 3 + symbol_bits(
+        &FIXED_LITLEN_LENGTHS,
+        &FIXED_DIST_LENGTHS,
+        lit_freq,
+        dist_freq,
+    );
+    let mut plan = HuffmanPlan {
+        lit: [0; LITLEN_SYMBOLS],
+        dist: [0; DIST_SYMBOLS],
+        header: None,
+        bits: 0,
+    };
+    build_lengths(lit_freq, 15, &mut plan.lit);
+    build_lengths(dist_freq, 15, &mut plan.dist);
+    let header = DynamicHeader::new(&plan.lit, &plan.dist);
+    let dyn_bits = 3 + header.cost() + symbol_bits(&plan.lit, &plan.dist, lit_freq, dist_freq);
 
     if storable && stored_bits(raw_len) < fixed_bits.min(dyn_bits) {
-        None
-    } else if fixed_bits <= dyn_bits {
-        Some(HuffmanPlan {
-            lit: fixed_lit,
-            dist: fixed_dist,
-            header: None,
-            bits: fixed_bits,
-        })
-    } else {
-        Some(HuffmanPlan {
-            lit: dyn_lit,
-            dist: dyn_dist,
-            header: Some(header),
-            bits: dyn_bits,
-        })
+        return None;
     }
+    if fixed_bits <= dyn_bits {
+        plan.bits = fixed_bits;
+    } else {
+        plan.header = Some(header);
+        plan.bits = dyn_bits;
+    }
+    Some(plan)
 }
 
 /// Bits of `len` bytes as stored blocks: each costs its 3 header bits, up
@@ -291,10 +329,10 @@ pub(super) fn stored_bits(len: usize) -> u64 {
 }
 
 /// Bits of the symbols counted in `lit_freq` and `dist_freq` under the
-/// codes `lit` and `dist`, extra bits included.
+/// code lengths `lit` and `dist`, extra bits included.
 pub(super) fn symbol_bits(
-    lit: &Code<LITLEN_SYMBOLS>,
-    dist: &Code<DIST_SYMBOLS>,
+    lit: &[u8; LITLEN_SYMBOLS],
+    dist: &[u8; DIST_SYMBOLS],
     lit_freq: &[u32; LITLEN_SYMBOLS],
     dist_freq: &[u32; DIST_SYMBOLS],
 ) -> u64 {
@@ -302,7 +340,7 @@ pub(super) fn symbol_bits(
         .map(|c| lit_freq[257 + c] as u64 * LEN_EXTRA[c] as u64)
         .chain((0..30).map(|c| dist_freq[c] as u64 * DIST_EXTRA[c] as u64))
         .sum();
-    lit.cost(lit_freq) + dist.cost(dist_freq) + extra
+    cost(lit, lit_freq) + cost(dist, dist_freq) + extra
 }
 
 /// Writes the block in `tokens` as `plan` says and empties `tokens`.
@@ -312,14 +350,28 @@ pub(crate) fn write_planned(
     plan: &HuffmanPlan,
     last: bool,
 ) {
+    let mut lit = Code {
+        lens: [0; LITLEN_SYMBOLS],
+        codes: [0; LITLEN_SYMBOLS],
+    };
+    let mut dist = Code {
+        lens: [0; DIST_SYMBOLS],
+        codes: [0; DIST_SYMBOLS],
+    };
     match &plan.header {
-        None => w.put(2 | last as u32, 3),
+        None => {
+            w.put(2 | last as u32, 3);
+            fixed_codes(&mut lit, &mut dist);
+        }
         Some(header) => {
             w.put(4 | last as u32, 3);
-            header.write(w);
+            header.write(w, &plan.lit, &plan.dist);
+            (lit.lens, dist.lens) = (plan.lit, plan.dist);
+            canonical_codes(&lit.lens, &mut lit.codes);
+            canonical_codes(&dist.lens, &mut dist.codes);
         }
     }
-    write_tokens(w, &tokens.tokens, &plan.lit, &plan.dist);
+    write_tokens(w, &tokens.tokens, &lit, &dist);
     tokens.clear();
 }
 
@@ -358,12 +410,43 @@ fn write_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
+
+    /// The fixed codes as the canonical codes of RFC 1951's lengths, all
+    /// 288 of them (the two that never occur included, or the 9-bit codes
+    /// would come out shifted).
+    #[test]
+    fn fixed_codes_are_the_canonical_codes_of_the_fixed_lengths() {
+        let mut all = [8u8; 288];
+        all[..LITLEN_SYMBOLS].copy_from_slice(&FIXED_LITLEN_LENGTHS);
+        let mut canonical = [0u16; 288];
+        canonical_codes(&all, &mut canonical);
+        let mut dist_canonical = [0u16; DIST_SYMBOLS];
+        canonical_codes(&FIXED_DIST_LENGTHS, &mut dist_canonical);
+        let mut lit = Code {
+            lens: [0; LITLEN_SYMBOLS],
+            codes: [0; LITLEN_SYMBOLS],
+        };
+        let mut dist = Code {
+            lens: [0; DIST_SYMBOLS],
+            codes: [0; DIST_SYMBOLS],
+        };
+        fixed_codes(&mut lit, &mut dist);
+        assert_eq!(lit.lens, FIXED_LITLEN_LENGTHS);
+        assert_eq!(lit.codes[..], canonical[..LITLEN_SYMBOLS]);
+        assert_eq!(dist.lens, FIXED_DIST_LENGTHS);
+        assert_eq!(dist.codes, dist_canonical);
+    }
 
     #[test]
     fn fixed_codes_match_rfc_1951() {
         // RFC 1951 §3.2.6: 0–143 are 00110000.., 144–255 110010000..,
         // 256–279 0000000.., 280–287 11000000.. (most significant bit first).
-        let code = fixed_litlen_code();
+        let mut code = Code {
+            lens: [0; LITLEN_SYMBOLS],
+            codes: [0; LITLEN_SYMBOLS],
+        };
+        fixed_codes(&mut code, &mut Code::from_lengths(&[0; DIST_SYMBOLS]));
         let msb_first = |sym: usize| code.codes[sym].reverse_bits() >> (16 - code.lens[sym]);
         assert_eq!(msb_first(0), 0b0011_0000);
         assert_eq!(msb_first(143), 0b1011_1111);
@@ -373,5 +456,70 @@ mod tests {
         assert_eq!(msb_first(279), 0b001_0111);
         assert_eq!(msb_first(280), 0b1100_0000);
         assert_eq!(msb_first(285), 0b1100_0101);
+    }
+
+    /// The header's run-length symbols against the way they were made
+    /// before (one array of all the lengths, symbols kept in the header),
+    /// over lengths with runs of every kind, across the boundary of the
+    /// two codes too.
+    #[test]
+    fn length_symbols_match_the_array_walk() {
+        let mut x = 88_172_645_463_325_252u64;
+        for case in 0..3000 {
+            let mut lit = [0u8; LITLEN_SYMBOLS];
+            let mut dist = [0u8; DIST_SYMBOLS];
+            let mut i = 0;
+            while i < LITLEN_SYMBOLS + DIST_SYMBOLS {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let l = if x % 3 == 0 { 0 } else { (x >> 8) as u8 % 16 };
+                let run = 1 + (x >> 16) as usize % [3, 8, 20, 150][case % 4];
+                for _ in 0..run {
+                    if i < LITLEN_SYMBOLS {
+                        lit[i] = l;
+                    } else if i < LITLEN_SYMBOLS + DIST_SYMBOLS {
+                        dist[i - LITLEN_SYMBOLS] = l;
+                    }
+                    i += 1;
+                }
+            }
+            let hlit = 257 + case % 30;
+            let hdist = 1 + case % 30;
+            let all: Vec<u8> = lit[..hlit].iter().chain(&dist[..hdist]).copied().collect();
+            let mut want = Vec::new();
+            let mut i = 0;
+            while i < all.len() {
+                let l = all[i];
+                let run = all[i..].iter().take_while(|&&x| x == l).count();
+                i += run;
+                let mut left = run;
+                if l == 0 {
+                    while left >= 11 {
+                        let r = left.min(138);
+                        want.push((18, (r - 11) as u8));
+                        left -= r;
+                    }
+                    if left >= 3 {
+                        want.push((17, (left - 3) as u8));
+                        left = 0;
+                    }
+                } else {
+                    want.push((l, 0));
+                    left -= 1;
+                    while left >= 3 {
+                        let r = left.min(6);
+                        want.push((16, (r - 3) as u8));
+                        left -= r;
+                    }
+                }
+                for _ in 0..left {
+                    want.push((l, 0));
+                }
+            }
+            let mut got = Vec::new();
+            length_symbols(&lit[..hlit], &dist[..hdist], |s, e| got.push((s, e)));
+            assert_eq!(got, want, "case {case}");
+        }
     }
 }

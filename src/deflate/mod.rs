@@ -318,8 +318,12 @@ impl Deflater {
                 let scratch = sizes.tables.then(Vec::new);
                 Engine::Rle(pairs.then(rle::Pairs::new).transpose()?, scratch)
             }
-            Kind::Lazy(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, false, sizes)?)),
-            Kind::Optimal(p) => Engine::Lz(alloc::boxed::Box::new(Lz::new(p, true, sizes)?)),
+            // One call for both, so that the engine (about 1.4 KiB) is
+            // built in one place on the stack before it is boxed.
+            Kind::Lazy(p) | Kind::Optimal(p) => {
+                let optimal = matches!(level.plan().engine, Kind::Optimal(_));
+                Engine::Lz(alloc::boxed::Box::new(Lz::new(p, optimal, sizes)?))
+            }
         };
         Ok(Deflater {
             bits: BitWriter::default(),

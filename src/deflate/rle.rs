@@ -21,6 +21,7 @@
 
 use super::bits::{BitWriter, FastBits};
 use super::block::{Code, DynamicHeader, stored_bits, symbol_bits};
+use super::huffman::build_lengths;
 use super::stored::write_stored;
 use super::tables::*;
 use alloc::vec::Vec;
@@ -154,60 +155,96 @@ fn zero_run(mut n: usize, out: &mut impl Symbols) {
 }
 
 /// First pass: symbol counts. Four byte histograms are filled in turn, so
-/// runs of one value do not serialise the increments.
+/// runs of one value do not serialise the increments (one with the `small`
+/// feature: a microcontroller runs one increment at a time anyway, and
+/// saves the 3 KiB of stack). Copies are all at distance 1: their lengths'
+/// codes and their number are counted.
 struct Counter {
-    hists: [[u32; 256]; 4],
-    lit_freq: [u32; LITLEN_SYMBOLS],
-    dist_freq: [u32; DIST_SYMBOLS],
+    /// Histogram `k` is `hists[256 * k..][..256]`.
+    hists: [u32; HISTS * 256],
+    lengths: [u32; 29],
+    copies: u32,
 }
 
 impl Symbols for Counter {
+    // With one histogram (`small`), `i % HISTS` is 0.
+    #[allow(clippy::modulo_one)]
     #[inline(always)]
     fn word(&mut self, word: u64) {
         for (i, b) in word.to_le_bytes().into_iter().enumerate() {
-            self.hists[i % 4][b as usize] += 1;
+            self.hists[256 * (i % HISTS) + b as usize] += 1;
         }
     }
 
     #[inline(always)]
     fn literals(&mut self, mut bytes: u64, n: usize) {
         for _ in 0..n {
-            self.hists[0][(bytes & 0xff) as usize] += 1;
+            self.hists[(bytes & 0xff) as usize] += 1;
             bytes >>= 8;
         }
     }
 
     #[inline(always)]
     fn literal0(&mut self) {
-        self.hists[0][0] += 1;
+        self.hists[0] += 1;
     }
 
     #[inline(always)]
     fn copy(&mut self, len: usize) {
-        self.lit_freq[257 + LEN_CODE[len - MIN_MATCH] as usize] += 1;
-        self.dist_freq[0] += 1;
+        self.lengths[LEN_CODE[len - MIN_MATCH] as usize] += 1;
+        self.copies += 1;
     }
 }
 
-impl Counter {
-    fn new() -> Self {
-        Counter {
-            hists: [[0; 256]; 4],
-            lit_freq: [0; LITLEN_SYMBOLS],
-            dist_freq: [0; DIST_SYMBOLS],
-        }
-    }
+/// Byte histograms of the [`Counter`].
+const HISTS: usize = if cfg!(feature = "small") { 1 } else { 4 };
 
-    /// The literal/length and distance frequencies, end of block included.
-    fn freqs(&self) -> ([u32; LITLEN_SYMBOLS], [u32; DIST_SYMBOLS]) {
-        let mut lit_freq = self.lit_freq;
-        let [h0, h1, h2, h3] = &self.hists;
-        for (((f, a), b), (c, d)) in lit_freq.iter_mut().zip(h0).zip(h1).zip(h2.iter().zip(h3)) {
-            *f += a + b + c + d;
+/// The symbol counts of a block: literal/length and distance.
+struct Freqs {
+    lit: [u32; LITLEN_SYMBOLS],
+    dist: [u32; DIST_SYMBOLS],
+}
+
+impl Freqs {
+    fn new() -> Self {
+        Freqs {
+            lit: [0; LITLEN_SYMBOLS],
+            dist: [0; DIST_SYMBOLS],
         }
-        lit_freq[END_OF_BLOCK] = 1;
-        (lit_freq, self.dist_freq)
     }
+}
+
+/// Counts the symbols of `data` into `freqs`, end of block included, or
+/// with `sampled` those of one piece of [`SAMPLE_PIECE`] bytes in
+/// [`SAMPLE_EVERY`].
+///
+/// Not inlined: the counter's 4 KiB of histograms stay out of the frames
+/// of its callers, which go on to build codes and write blocks.
+#[inline(never)]
+fn count(data: &[u8], sampled: bool, freqs: &mut Freqs) {
+    let mut counter = Counter {
+        hists: [0; HISTS * 256],
+        lengths: [0; 29],
+        copies: 0,
+    };
+    let (piece, every) = match sampled {
+        true => (SAMPLE_PIECE, SAMPLE_EVERY),
+        false => (data.len().max(1), 1),
+    };
+    for piece in data.chunks(piece).step_by(every) {
+        tokenize(piece, &mut counter);
+    }
+    let (lit, hists) = (&mut freqs.lit[..256], &counter.hists);
+    lit.copy_from_slice(&hists[..256]);
+    for hist in hists[256..].chunks_exact(256) {
+        for (f, n) in lit.iter_mut().zip(hist) {
+            *f += n;
+        }
+    }
+    freqs.lit[END_OF_BLOCK] = 1;
+    freqs.lit[257..].copy_from_slice(&counter.lengths);
+    freqs.dist = [0; DIST_SYMBOLS];
+    freqs.dist[0] = counter.copies;
 }
 
 /// Second pass: the symbols' codes. Each literal's code and length sit in
@@ -363,9 +400,11 @@ impl Symbols for Coder<'_, '_> {
 const MAX_LIT_BITS: u32 = 13;
 
 /// The codes of one block fitted to its symbol counts, with their sizes.
+/// Only the code lengths are kept: the codes are made from them when the
+/// block is written.
 pub(super) struct Plan {
-    lit: Code<LITLEN_SYMBOLS>,
-    dist: Code<DIST_SYMBOLS>,
+    lit: [u8; LITLEN_SYMBOLS],
+    dist: [u8; DIST_SYMBOLS],
     header: DynamicHeader,
     /// Literals in the block.
     literals: u32,
@@ -381,12 +420,14 @@ impl Plan {
     /// Counts the symbols of `data` and fits codes to them; `None` when
     /// storing `data` takes no more bits than the dynamic block.
     pub(super) fn new(data: &[u8]) -> Option<Self> {
-        let mut count = Counter::new();
-        tokenize(data, &mut count);
-        let (lit_freq, dist_freq) = count.freqs();
-        let plan = Plan::fitted(&lit_freq, &dist_freq, |_, symbols| {
-            symbols.div_ceil(8) as usize
-        });
+        let mut freqs = Freqs::new();
+        Plan::exact(data, &mut freqs)
+    }
+
+    /// [`new`](Self::new), with `freqs` to count into.
+    fn exact(data: &[u8], freqs: &mut Freqs) -> Option<Self> {
+        count(data, false, freqs);
+        let plan = Plan::fitted(freqs, None);
         (plan.bits < stored_bits(data.len())).then_some(plan)
     }
 
@@ -396,51 +437,50 @@ impl Plan {
     /// block could hold. Where the estimate comes near the size of storing
     /// the block, the whole block is counted after all.
     pub(super) fn sampled(data: &[u8]) -> Option<Self> {
-        if data.len() < SAMPLED_FROM {
-            return Plan::new(data);
+        let mut freqs = Freqs::new();
+        if data.len() >= SAMPLED_FROM {
+            count(data, true, &mut freqs);
+            let scale = SAMPLE_EVERY as u32;
+            for f in &mut freqs.lit {
+                *f = *f * scale + 1;
+            }
+            freqs.lit[END_OF_BLOCK] = 1;
+            freqs.dist[0] = freqs.dist[0] * scale + 1;
+            let plan = Plan::fitted(&freqs, Some(data.len()));
+            if plan.bits * 20 < stored_bits(data.len()) * 19 {
+                return Some(plan);
+            }
         }
-        let mut count = Counter::new();
-        for piece in data.chunks(SAMPLE_PIECE).step_by(SAMPLE_EVERY) {
-            tokenize(piece, &mut count);
-        }
-        let (mut lit_freq, mut dist_freq) = count.freqs();
-        let scale = SAMPLE_EVERY as u32;
-        for f in &mut lit_freq {
-            *f = *f * scale + 1;
-        }
-        lit_freq[END_OF_BLOCK] = 1;
-        dist_freq[0] = dist_freq[0] * scale + 1;
-        // A literal costs at most the longest literal code, a copy (three
-        // bytes or more) at most 13 + 5 + 15 bits: 11 bits a byte.
-        let plan = Plan::fitted(&lit_freq, &dist_freq, |lit, _| {
-            let per_byte = (*lit.lens[..256].iter().max().unwrap() as usize).max(11);
-            (data.len() * per_byte + MAX_LIT_BITS as usize).div_ceil(8)
-        });
-        if plan.bits * 20 >= stored_bits(data.len()) * 19 {
-            return Plan::new(data);
-        }
-        Some(plan)
+        Plan::exact(data, &mut freqs)
     }
 
-    /// Codes fitted to the counts, with the room that `room` gives for the
-    /// symbols from the literal/length code and the symbols' counted bits.
-    fn fitted(
-        lit_freq: &[u32; LITLEN_SYMBOLS],
-        dist_freq: &[u32; DIST_SYMBOLS],
-        room: impl FnOnce(&Code<LITLEN_SYMBOLS>, u64) -> usize,
-    ) -> Self {
-        let lit = Code::from_freqs(lit_freq, MAX_LIT_BITS);
-        let dist = Code::from_freqs(dist_freq, 15);
-        let header = DynamicHeader::new(&lit, &dist);
-        let symbols = symbol_bits(&lit, &dist, lit_freq, dist_freq);
-        Plan {
-            literals: lit_freq[..256].iter().sum(),
-            bits: 3 + header.cost() + symbols,
-            room: room(&lit, symbols),
-            lit,
-            dist,
-            header,
-        }
+    /// Codes fitted to the counts. The room for the symbols is their
+    /// counted size, or for codes fitted to a sample of a block of
+    /// `sampled` bytes the most that many bytes can take: a literal costs
+    /// at most the longest literal code, a copy (three bytes or more) at
+    /// most 13 + 5 + 15 bits, 11 bits a byte.
+    fn fitted(freqs: &Freqs, sampled: Option<usize>) -> Self {
+        let mut plan = Plan {
+            lit: [0; LITLEN_SYMBOLS],
+            dist: [0; DIST_SYMBOLS],
+            header: DynamicHeader::EMPTY,
+            literals: freqs.lit[..256].iter().sum(),
+            bits: 0,
+            room: 0,
+        };
+        build_lengths(&freqs.lit, MAX_LIT_BITS, &mut plan.lit);
+        build_lengths(&freqs.dist, 15, &mut plan.dist);
+        plan.header = DynamicHeader::new(&plan.lit, &plan.dist);
+        let symbols = symbol_bits(&plan.lit, &plan.dist, &freqs.lit, &freqs.dist);
+        plan.bits = 3 + plan.header.cost() + symbols;
+        plan.room = match sampled {
+            None => symbols.div_ceil(8) as usize,
+            Some(len) => {
+                let per_byte = (*plan.lit[..256].iter().max().unwrap() as usize).max(11);
+                (len * per_byte + MAX_LIT_BITS as usize).div_ceil(8)
+            }
+        };
+        plan
     }
 }
 
@@ -453,7 +493,9 @@ const SAMPLE_EVERY: usize = 4;
 /// Bits of `data` as one block of this coder (dynamic or stored, whichever
 /// is smaller): what a matching level weighs its own blocks against.
 pub(super) fn estimate_bits(data: &[u8]) -> u64 {
-    Plan::new(data).map_or(stored_bits(data.len()), |p| p.bits)
+    let mut freqs = Freqs::new();
+    count(data, false, &mut freqs);
+    Plan::fitted(&freqs, None).bits.min(stored_bits(data.len()))
 }
 
 /// Encodes `data` (at most [`BLOCK`] bytes) as one dynamic-Huffman block
@@ -483,15 +525,15 @@ pub(super) fn write_block(
     last: bool,
 ) {
     let Plan {
-        lit,
-        dist,
         header,
         literals,
         room,
         ..
     } = plan;
     w.put(4 | last as u32, 3);
-    header.write(w);
+    header.write(w, &plan.lit, &plan.dist);
+    let lit = &Code::from_lengths(&plan.lit);
+    let dist = &Code::from_lengths(&plan.dist);
     let pairs = match pairs {
         Some(pairs) if *literals >= PAIRS_WORTH => {
             pairs.fill(lit);
@@ -627,9 +669,9 @@ mod tests {
                     })
                     .collect()
             };
-            let mut count = Counter::new();
-            tokenize(&data, &mut count);
-            let literals = count.freqs().0[..256].iter().sum::<u32>();
+            let mut freqs = Freqs::new();
+            count(&data, false, &mut freqs);
+            let literals = freqs.lit[..256].iter().sum::<u32>();
             assert_eq!(literals >= PAIRS_WORTH, seed >= 9, "seed {seed}");
             for pending in [0, 5, 13] {
                 let mut fast = BitWriter::default();
@@ -639,10 +681,11 @@ mod tests {
 
                 // The same codes, from the same sample, written plainly
                 // (a block that is stored has no codes to compare).
-                if let Some(Plan {
-                    lit, dist, header, ..
-                }) = Plan::sampled(&data)
-                {
+                if let Some(plan) = Plan::sampled(&data) {
+                    let (lit, dist) = (
+                        Code::from_lengths(&plan.lit),
+                        Code::from_lengths(&plan.dist),
+                    );
                     let mut plain = Plain {
                         w: BitWriter::default(),
                         lit: &lit,
@@ -650,7 +693,7 @@ mod tests {
                     };
                     plain.w.put(0x1abc & ((1 << pending) - 1), pending);
                     plain.w.put(5, 3);
-                    header.write(&mut plain.w);
+                    plan.header.write(&mut plain.w, &plan.lit, &plan.dist);
                     tokenize(&data, &mut plain);
                     lit.put(&mut plain.w, END_OF_BLOCK);
                     plain.w.align();
