@@ -578,6 +578,8 @@ impl<S: Sink> StreamingWriter<S> {
 
     /// Compresses `data` on the calling thread, in pieces of `self.piece`
     /// bytes with full chunks passed on after each piece but the last.
+    // Without std the backend has one variant.
+    #[cfg_attr(not(feature = "std"), allow(clippy::infallible_destructuring_match))]
     fn feed(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
         loop {
             let zlib = match &mut self.backend {

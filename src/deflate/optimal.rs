@@ -183,6 +183,9 @@ impl Optimal {
 impl Lz {
     /// Parses whole chunks while enough input is ahead (all of it when
     /// `flush`), so the parse does not depend on how input was split.
+    // Not inlined into `Lz::compress`: its cost model's arrays would take
+    // room on the lazy level's stack too (3.8 KiB on a Cortex-M3).
+    #[inline(never)]
     pub(super) fn compress_optimal(&mut self, w: &mut BitWriter, flush: bool) {
         loop {
             let lookahead = self.m.lookahead;
