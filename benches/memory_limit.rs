@@ -21,37 +21,15 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::alloc::Layout;
 
 use common::Workload;
 use pngstream::{Compression, Error, Filter, Sink, StreamingWriter};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters only
-// observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
-            PEAK.fetch_max(now, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Relaxed);
-    }
-}
+use common::kit::counting;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// Keeps the file in memory reserved before the measurement starts (the
 /// sink's memory is not the writer's).
@@ -87,8 +65,7 @@ fn encode(w: &Workload, level: Compression, limit: Option<usize>) -> Result<Enco
     let sink = Keep(Vec::with_capacity(
         w.data.len() + w.data.len() / 8 + (1 << 16),
     ));
-    let base = CURRENT.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = counting::start();
     let mut writer = match StreamingWriter::with_options(sink, &o) {
         Ok(wr) => wr,
         Err(Error::MemoryLimit { needed, .. }) => return Err(needed),
@@ -105,7 +82,7 @@ fn encode(w: &Workload, level: Compression, limit: Option<usize>) -> Result<Enco
         writer.write_row(row).unwrap();
     }
     let sink = writer.finish().unwrap();
-    let peak = PEAK.load(Relaxed) - base;
+    let peak = counting::peak_since(base);
     let file = sink.0;
     let zlib_len = zlib_stream(&file).len();
     Ok(Encoded {

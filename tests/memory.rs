@@ -3,68 +3,15 @@
 //! The allocator is global, so every measurement lives in the one `#[test]`
 //! below: no other test of this binary can allocate concurrently.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
 mod common;
 
-use common::Rng;
+use common::{Rng, counting};
 use pngstream::{
     ColorType, Compression, Filter, Options, PARALLEL_SEGMENT_SIZE, Sink, StreamingWriter,
 };
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn add(n: usize) {
-    let now = CURRENT.fetch_add(n, Relaxed) + n;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-fn sub(n: usize) {
-    CURRENT.fetch_sub(n, Relaxed);
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters only
-// observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        sub(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            // Count the grown block before releasing the old one: during a
-            // moving realloc both exist.
-            add(new_size);
-            sub(layout.size());
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// A sink that keeps nothing, so the sink's own memory is not measured.
 struct CountingSink(u64);
@@ -107,8 +54,7 @@ fn peak_with(
     if let Some(n) = idat {
         opts = opts.idat_chunk_size(n);
     }
-    let base = CURRENT.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = counting::start();
     let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
     assert_eq!(w.threads(), opts.effective_threads());
     for _ in 0..height {
@@ -119,7 +65,7 @@ fn peak_with(
         w.write_row(&row).unwrap();
     }
     let sink = w.finish().unwrap();
-    let peak = PEAK.load(Relaxed) - base;
+    let peak = counting::peak_since(base);
     (peak, sink.0)
 }
 
@@ -267,8 +213,7 @@ fn limited_parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) 
                 .threads(4)
                 .memory_limit(limit);
             let mut rng = Rng::new(99);
-            let base = CURRENT.load(Relaxed);
-            PEAK.store(base, Relaxed);
+            let base = counting::start();
             let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
             let used = w.threads();
             assert_eq!(used, opts.effective_threads());
@@ -277,7 +222,7 @@ fn limited_parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) 
                 w.write_row(&row).unwrap();
             }
             w.finish().unwrap();
-            let peak = PEAK.load(Relaxed) - base;
+            let peak = counting::peak_since(base);
             report.push(format!(
                 "{level:>8}: 4 threads asked under {limit} B: {used} used, peak {peak} B"
             ));

@@ -6,96 +6,14 @@
 //! only (each test thread counts its own), and not the sink's: the sink
 //! pauses the count while it stores the file.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 mod common;
 
+use common::counting::{self, thread::paused};
 use common::{Format, Rng, all_formats, bands, decode_png};
 use pngstream::{BitDepth, ColorType, Compression, Error, Filter, Options, Sink, StreamingWriter};
 
-struct Counting;
-
-thread_local! {
-    // Signed: memory allocated while paused may be freed while counting.
-    static CURRENT: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-    static PAUSED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn add(n: usize) {
-    let _ = PAUSED.try_with(|p| {
-        if !p.get() {
-            let now = CURRENT.with(|c| c.get()).wrapping_add(n as isize);
-            CURRENT.with(|c| c.set(now));
-            PEAK.with(|m| m.set(m.get().max(now)));
-        }
-    });
-}
-
-fn sub(n: usize) {
-    let _ = PAUSED.try_with(|p| {
-        if !p.get() {
-            CURRENT.with(|c| c.set(c.get().wrapping_sub(n as isize)));
-        }
-    });
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters only
-// observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            add(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        sub(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            add(new_size);
-            sub(layout.size());
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` with the count paused (for the test's own allocations).
-fn paused<T>(f: impl FnOnce() -> T) -> T {
-    PAUSED.with(|p| p.set(true));
-    let r = f();
-    PAUSED.with(|p| p.set(false));
-    r
-}
-
-/// Starts a measurement: the peak is taken above what is allocated now.
-fn start() -> isize {
-    let now = CURRENT.with(|c| c.get());
-    PEAK.with(|m| m.set(now));
-    now
-}
-
-fn peak_since(base: isize) -> usize {
-    (PEAK.with(|m| m.get()) - base) as usize
-}
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// A sink that keeps the file without counting its own memory.
 struct Keep(Vec<u8>);
@@ -164,7 +82,7 @@ fn encode(
     options: &Options,
     pieces: Option<&mut Rng>,
 ) -> Result<(Vec<u8>, usize), Error<core::convert::Infallible>> {
-    let base = start();
+    let base = counting::thread::start();
     let mut w = StreamingWriter::with_options(Keep(Vec::new()), options)?;
     let n = img.fmt.row_bytes(img.width);
     match pieces {
@@ -183,7 +101,7 @@ fn encode(
         }
     }
     let out = w.finish().unwrap().0;
-    Ok((out, peak_since(base)))
+    Ok((out, counting::thread::peak_since(base)))
 }
 
 /// Encodes and checks one case: peak within the limit, exact pixels.

@@ -13,7 +13,7 @@ mod kit;
 #[allow(unused_imports)]
 pub use kit::bands::{get_sample, set_sample};
 #[allow(unused_imports)]
-pub use kit::{Decoded, Rng, bands, strict, strict_decode, walk_chunks};
+pub use kit::{Decoded, Rng, bands, counting, strict, strict_decode, walk_chunks};
 
 /// A colour type with a bit depth PNG allows for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

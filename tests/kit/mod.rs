@@ -19,6 +19,7 @@
 #![allow(dead_code)]
 
 pub mod bands;
+pub mod counting;
 
 use std::io::Cursor;
 
