@@ -123,7 +123,7 @@ impl Options {
     /// `Default` → `Fast` → `Stored`), with a cheaper filter when none was
     /// set. When even stored blocks do not fit,
     /// [`with_options`](crate::StreamingWriter::with_options) fails with
-    /// [`Error::MemoryLimit`](crate::Error::MemoryLimit), which gives the
+    /// [`Error::MemoryLimit`], which gives the
     /// smallest limit that would do, before anything is written. Without a
     /// limit (the default) each level keeps its full buffers and its output
     /// is unchanged. With [`threads`](Self::threads) the limit covers the

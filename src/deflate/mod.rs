@@ -3,13 +3,13 @@
 //! Input arrives in pieces of any size through [`Deflater::write`]; output
 //! accumulates in [`Deflater::output`], from which the caller takes it. All
 //! state is allocated once, so memory does not depend on how much passes
-//! through: the matching levels keep a window buffer of
-//! [`WINDOW_BUFFER`](matcher::WINDOW_BUFFER)
-//! bytes, hash chains over the last 32 KiB and one block of tokens (about
-//! 580 KiB), plus about 180 KiB of match and cost buffers at the best level;
-//! the two fastest levels keep one block of input, the stored level one stored
+//! through: the matching levels keep a window buffer of 256 KiB, hash
+//! chains over the last 32 KiB and one block of tokens (about 520 KiB),
+//! plus about 180 KiB of match and cost buffers at the best level; the two
+//! fastest levels keep one block of input, the stored level one stored
 //! block, or nothing when the total length is known in advance (as it is to
-//! the PNG writer).
+//! the PNG writer). Under a memory limit every one of these is smaller
+//! ([`Sizes`]).
 //!
 //! For the parallel writer, a compressor can also start from a dictionary
 //! (the 32 KiB of input before its segment) and end its segment with a
