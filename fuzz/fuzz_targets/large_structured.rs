@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pngstream::{ColorType, Compression, StreamingWriter};
+use pngstream::{ColorType, Compression, Error, StreamingWriter};
 use pngstream_fuzz::kit::Rng;
 use pngstream_fuzz::kit::bands::{Band, Layout, finish_rows, paint};
 use pngstream_fuzz::{FILTERS, FORMATS, Params, check_png};
@@ -56,6 +56,9 @@ struct Recipe {
     filter: u8,
     /// 0: default IDAT size; else 1 to 2^20 bytes on a log scale.
     idat: u8,
+    /// 0: no memory limit; else 4 KiB to 1 MiB (raised to what the image
+    /// needs at least when below).
+    limit: u8,
     /// 0: `write_row` per row; else `write_bytes` in pieces from this seed.
     pieces: u32,
     seed: u64,
@@ -130,8 +133,21 @@ fuzz_target!(|r: Recipe| {
         (color == ColorType::Indexed).then_some(entries),
     );
 
+    let mut options = p.options();
+    if r.limit != 0 {
+        let limit = (1usize << (12 + r.limit as u32 % 9)) + 37 * (r.limit as usize / 9);
+        options = options.memory_limit(limit);
+        // A limit below what the image needs is refused before anything is
+        // written; the limit it names is enough.
+        if let Err(Error::MemoryLimit { needed, .. }) =
+            StreamingWriter::with_options(Vec::new(), &options)
+        {
+            assert!(needed > limit);
+            options = options.memory_limit(needed);
+        }
+    }
     let mut out = Vec::new();
-    let mut w = StreamingWriter::with_options(&mut out, &p.options())
+    let mut w = StreamingWriter::with_options(&mut out, &options)
         .unwrap_or_else(|e| panic!("valid recipe refused: {p:?}: {e}"));
     if r.pieces == 0 {
         for row in img.chunks(n) {
