@@ -272,3 +272,55 @@ fn without_a_limit_or_with_a_large_one_the_file_is_unchanged() {
         assert!(plain == roomy, "{level}");
     }
 }
+
+/// Input made of 3-byte repeats from random distances within the window,
+/// between random literals: the tokens that cost the most bits each (the
+/// worst case for the output room of a block that outgrew the window).
+#[test]
+fn costly_tokens_stay_within_the_limit() {
+    let mut rng = Rng::new(0xC057);
+    for &(limit, window) in &[
+        (12usize << 10, 512usize),
+        (24 << 10, 1024),
+        (48 << 10, 2048),
+    ] {
+        let (width, height) = (1000u32, 400u32);
+        let mut data = rng.bytes(width as usize * height as usize);
+        let mut i = window;
+        while i + 3 <= data.len() {
+            if rng.below(4) > 0 {
+                let d = 3 + rng.below(window - 300);
+                data.copy_within(i - d..i - d + 3, i);
+                i += 3;
+            } else {
+                i += 1;
+            }
+        }
+        let img = Image {
+            options: Options::new(width, height, ColorType::Grayscale),
+            fmt: Format {
+                color: ColorType::Grayscale,
+                depth: BitDepth::Eight,
+            },
+            width,
+            data,
+        };
+        for level in [Compression::Default, Compression::Best] {
+            let options = img
+                .options
+                .clone()
+                .compression(level)
+                .filter(Filter::None)
+                .memory_limit(limit);
+            let w = StreamingWriter::with_options(Vec::new(), &options).unwrap();
+            let what = format!(
+                "{level} under {limit}: {} with a window of {} B",
+                w.compression(),
+                w.window_size()
+            );
+            drop(w);
+            let peak = check(&img, &options, limit, None, &what);
+            println!("{what}: peak {peak} B");
+        }
+    }
+}
