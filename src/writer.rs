@@ -533,7 +533,9 @@ impl<S: Sink> StreamingWriter<S> {
         };
         let bpp = self.geo.bpp;
         if self.filter == Filter::None {
+            // The filter byte is a piece of its own: it may end a block.
             zlib.write(&[0]);
+            self.send_idat_if_full()?;
             self.feed(row)?;
         } else {
             // Sub looks only within the row: the row above is not kept.
