@@ -52,8 +52,6 @@ pub(crate) struct Config {
     pub(crate) piece: usize,
     /// Room reserved for compressed output.
     pub(crate) out_room: usize,
-    /// Bytes this configuration allocates in all, at most.
-    pub(crate) bytes: usize,
 }
 
 /// The configuration without a limit: today's sizes.
@@ -68,7 +66,6 @@ pub(crate) fn unlimited(options: &Options) -> Config {
         idat_size: options.effective_idat_chunk_size() as usize,
         piece: usize::MAX,
         out_room: 0,
-        bytes: 0,
     }
 }
 
@@ -130,7 +127,6 @@ fn first_fit(
                         idat_size,
                         piece: PIECE,
                         out_room,
-                        bytes,
                     });
                 }
             }
