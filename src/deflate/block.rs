@@ -64,6 +64,10 @@ impl Tokens {
         self.tokens.len() >= self.capacity
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }
@@ -322,6 +326,84 @@ pub(crate) fn plan_block(
     Some(plan)
 }
 
+/// The block in `tokens` weighed as dynamic-Huffman blocks (what
+/// [`plan_block`] would weigh), without changing it: as one block, and as
+/// two split before token `k`.
+pub(crate) struct Split {
+    /// Bits as one block.
+    pub(crate) whole: u64,
+    /// Bits of the tokens before `k` and from `k` on, each as a block.
+    pub(crate) head: u64,
+    pub(crate) tail: u64,
+    /// Bits of the tokens from `k` on in the one block: their symbols
+    /// under its codes and their share of its header.
+    pub(crate) tail_in_whole: u64,
+    /// Input bytes the tokens from `k` on cover.
+    pub(crate) tail_len: usize,
+}
+
+#[inline(never)]
+pub(crate) fn split_bits(tokens: &Tokens, k: usize) -> Split {
+    let mut lit2 = [0u32; LITLEN_SYMBOLS];
+    let mut dist2 = [0u32; DIST_SYMBOLS];
+    let mut tail_len = 0;
+    for &t in &tokens.tokens[k..] {
+        let d = (t >> 16) as usize;
+        let v = (t & 0xffff) as usize;
+        if d == 0 {
+            lit2[v] += 1;
+            tail_len += 1;
+        } else {
+            lit2[257 + LEN_CODE[v] as usize] += 1;
+            dist2[dist_code(d)] += 1;
+            tail_len += v + MIN_MATCH;
+        }
+    }
+    let mut lit1 = tokens.lit_freq;
+    let mut dist1 = tokens.dist_freq;
+    lit1.iter_mut().zip(&lit2).for_each(|(a, b)| *a -= b);
+    dist1.iter_mut().zip(&dist2).for_each(|(a, b)| *a -= b);
+    let whole = DynamicCost::new(&tokens.lit_freq, &tokens.dist_freq);
+    let n = tokens.tokens.len().max(1) as u64;
+    Split {
+        whole: whole.bits,
+        head: DynamicCost::new(&lit1, &dist1).bits,
+        tail: DynamicCost::new(&lit2, &dist2).bits,
+        tail_in_whole: symbol_bits(&whole.lit, &whole.dist, &lit2, &dist2)
+            + whole.header * (n - k as u64) / n,
+        tail_len,
+    }
+}
+
+/// A dynamic-Huffman block fitted to the symbols counted in `lit_freq`
+/// (end of block not counted) and `dist_freq`: its code lengths, its
+/// header's bits and its whole size in bits.
+struct DynamicCost {
+    lit: [u8; LITLEN_SYMBOLS],
+    dist: [u8; DIST_SYMBOLS],
+    header: u64,
+    bits: u64,
+}
+
+impl DynamicCost {
+    fn new(lit_freq: &[u32; LITLEN_SYMBOLS], dist_freq: &[u32; DIST_SYMBOLS]) -> Self {
+        let mut lit_freq = *lit_freq;
+        lit_freq[END_OF_BLOCK] += 1;
+        let mut lit = [0; LITLEN_SYMBOLS];
+        let mut dist = [0; DIST_SYMBOLS];
+        build_lengths(&lit_freq, 15, &mut lit);
+        build_lengths(dist_freq, 15, &mut dist);
+        let header = 3 + DynamicHeader::new(&lit, &dist).cost();
+        let bits = header + symbol_bits(&lit, &dist, &lit_freq, dist_freq);
+        DynamicCost {
+            lit,
+            dist,
+            header,
+            bits,
+        }
+    }
+}
+
 /// Bits of `len` bytes as stored blocks: each costs its 3 header bits, up
 /// to 7 bits of padding and the 32-bit LEN/NLEN pair.
 pub(super) fn stored_bits(len: usize) -> u64 {
@@ -436,6 +518,86 @@ mod tests {
         assert_eq!(lit.codes[..], canonical[..LITLEN_SYMBOLS]);
         assert_eq!(dist.lens, FIXED_DIST_LENGTHS);
         assert_eq!(dist.codes, dist_canonical);
+    }
+
+    /// `split_bits` against the slow way: each part collected in tokens
+    /// of its own and planned as the writer would, and the tail's share of
+    /// the whole block summed token by token under the whole block's code.
+    #[test]
+    fn split_bits_weighs_as_plan_block_does() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let mut compared = 0;
+        for case in 0..300 {
+            let n = 2 + next(3000) as usize;
+            let mut toks = Vec::new();
+            for i in 0..n {
+                // Statistics that change halfway in some cases.
+                let skew = if case % 2 == 0 || i < n / 2 { 16 } else { 200 };
+                if next(3) == 0 {
+                    toks.push((next(skew) as usize + 3, next(skew * 50) as usize + 1));
+                } else {
+                    toks.push((next(skew) as usize, 0));
+                }
+            }
+            let k = 1 + next(n as u64 - 1) as usize;
+            let collect = |part: &[(usize, usize)]| {
+                let mut t = Tokens::new(part.len()).unwrap();
+                for &(v, d) in part {
+                    if d == 0 {
+                        t.literal(v as u8);
+                    } else {
+                        t.matched(v, d);
+                    }
+                }
+                t
+            };
+            let whole = collect(&toks);
+            let split = split_bits(&whole, k);
+            // Dynamic blocks: planned as not storable, and only where the
+            // dynamic code wins over the fixed one is `bits` its size.
+            let planned = |part: &[(usize, usize)]| {
+                let mut t = collect(part);
+                let plan = plan_block(&mut t, 0, false).unwrap();
+                plan.header.is_some().then_some(plan.bits)
+            };
+            for (got, part) in [
+                (split.whole, &toks[..]),
+                (split.head, &toks[..k]),
+                (split.tail, &toks[k..]),
+            ] {
+                if let Some(bits) = planned(part) {
+                    assert_eq!(got, bits, "case {case} k {k} of {n}");
+                    compared += 1;
+                }
+            }
+            let tail_len: usize = toks[k..]
+                .iter()
+                .map(|&(v, d)| if d == 0 { 1 } else { v })
+                .sum();
+            assert_eq!(split.tail_len, tail_len);
+            // The tail's symbols under the whole block's code.
+            let cost = DynamicCost::new(&whole.lit_freq, &whole.dist_freq);
+            let mut slow = cost.header * (n - k) as u64 / n as u64;
+            for &(v, d) in &toks[k..] {
+                if d == 0 {
+                    slow += cost.lit[v] as u64;
+                } else {
+                    let c = LEN_CODE[v - MIN_MATCH] as usize;
+                    let dc = dist_code(d);
+                    slow +=
+                        (cost.lit[257 + c] + LEN_EXTRA[c] + cost.dist[dc] + DIST_EXTRA[dc]) as u64;
+                }
+            }
+            assert_eq!(split.tail_in_whole, slow, "case {case}");
+        }
+        // Most parts are planned dynamic, and so compared.
+        assert!(compared > 600, "{compared} compared");
     }
 
     #[test]

@@ -145,14 +145,23 @@ impl Lz {
     /// the lazy loop, from a slide and from `finish`, and only the lazy
     /// loop can hand its pending position over.
     pub(super) fn weigh_block(&mut self, bits: u64, start: usize, end: usize) {
+        let pays = self.plain_pays(bits, start, end);
         let l = &mut self.lazy;
-        let nearly_free = bits * 10 < (end - start) as u64;
-        if !nearly_free && rle::estimate_bits(&self.m.window[start..end]) <= bits {
+        if pays {
             l.plain_run = (l.plain_run * 2).clamp(1, PLAIN_RUN);
             l.plain_due = l.plain_run;
         } else {
             l.plain_run = 0;
         }
+    }
+
+    /// Whether run-length coding does no worse than the `bits` of matching
+    /// for `window[start..end]`, unless that block is nearly free (under
+    /// 0.1 bit per byte), where small differences say little about the
+    /// input to come.
+    pub(super) fn plain_pays(&self, bits: u64, start: usize, end: usize) -> bool {
+        let nearly_free = bits * 10 < (end - start) as u64;
+        !nearly_free && rle::estimate_bits(&self.m.window[start..end]) <= bits
     }
 
     /// Leaves matching for run-length coding: the position held back goes

@@ -71,7 +71,7 @@
 
 use super::AllocError;
 use super::bits::BitWriter;
-use super::block::{Tokens, plan_block, stored_bits, write_planned};
+use super::block::{Tokens, plan_block, split_bits, stored_bits, write_planned};
 use super::lazy::Lazy;
 use super::matcher::Matcher;
 use super::optimal::Optimal;
@@ -97,6 +97,9 @@ pub(super) struct Lz {
     /// stored run, so that one call's output stays small.
     pub(super) long_blocks: bool,
     pub(super) lost: usize,
+    /// Tokens the current block held at the last slide it went on past
+    /// (0 if none; see [`Lz::goes_on`]).
+    went_on: usize,
     /// The lazy parser's state (unused by the optimal parser).
     pub(super) lazy: Lazy,
     /// The optimal parser's buffers, at the level that uses it.
@@ -128,6 +131,7 @@ impl Lz {
             segment: sizes.segment,
             long_blocks: sizes.long_blocks,
             lost: 0,
+            went_on: 0,
             lazy: Lazy::new(!optimal),
             optimal: if optimal {
                 Some(alloc::boxed::Box::new(Optimal::new(sizes.chunk)?))
@@ -194,6 +198,7 @@ impl Lz {
         self.block_start = 0;
         self.block_end = 0;
         self.lost = 0;
+        self.went_on = 0;
         self.stored = StoredRun::default();
         self.tokens.clear();
         self.lazy = Lazy::new(self.lazy.weighs());
@@ -235,7 +240,7 @@ impl Lz {
     fn slide(&mut self, w: &mut BitWriter) {
         probe!(Slide);
         let shift = (self.m.strstart - self.m.wsize) & !self.m.wmask;
-        if self.block_start < shift && !self.long_blocks {
+        if self.block_start < shift && !self.long_blocks && !self.goes_on() {
             probe!(SlideFlush);
             self.flush_block(w, false);
             #[cfg(feature = "__internal")]
@@ -256,6 +261,48 @@ impl Lz {
         self.block_end -= shift;
     }
 
+    /// Whether the current block goes on past a slide that takes its first
+    /// bytes, rather than being written first. Where the statistics hold
+    /// (as in runs of matches over a flat or repeating image, whose blocks
+    /// of a window or two are mostly header), one block spanning many
+    /// windows saves those headers. It goes on when it costs no more bits
+    /// as one block than split in two (at the previous slide it went on
+    /// past, or halfway), when it compresses well enough never to be
+    /// stored (so its input need not stay at hand: it becomes a long
+    /// block, ended by its token buffer), and at the lazy level when
+    /// matching pays (the weighing of a flush now would keep matching).
+    /// Otherwise it is written while it can still be stored.
+    fn goes_on(&mut self) -> bool {
+        let n = self.tokens.len();
+        if n < 2 {
+            return false;
+        }
+        let k = if self.went_on > 0 {
+            self.went_on
+        } else {
+            n / 2
+        };
+        let split = split_bits(&self.tokens, k);
+        let len = self.block_end - self.block_start + self.lost;
+        let on = split.whole <= split.head + split.tail
+            && 8 * split.whole < 7 * stored_bits(len)
+            && !(self.lazy.weighs() && {
+                // What a flush now would weigh (see `flush_block`).
+                let end = self.block_end;
+                let (bits, from) = if self.went_on > 0 && self.went_on < n {
+                    (split.tail_in_whole, end - split.tail_len)
+                } else {
+                    (split.whole, self.block_start)
+                };
+                self.plain_pays(bits, from, end)
+            });
+        if on {
+            probe!(SlideGoesOn);
+            self.went_on = n;
+        }
+        on
+    }
+
     /// Codes the current block. A block best stored is not written at once
     /// but joins the stored run.
     pub(super) fn flush_block(&mut self, w: &mut BitWriter, last: bool) {
@@ -264,16 +311,25 @@ impl Lz {
         }
         let (start, end) = (self.block_start, self.block_end);
         let (len, lost) = (end - start + self.lost, core::mem::take(&mut self.lost));
+        // A block that went on past slides is weighed on its tokens since
+        // the last of them, as they cost in it.
+        let n = self.tokens.len();
+        let tail = (self.lazy.weighs() && !last && self.went_on > 0 && self.went_on < n)
+            .then(|| split_bits(&self.tokens, self.went_on));
         let plan = if self.tokens.is_empty() && !self.stored.is_empty() {
             None // the end of the stream, right after stored input
         } else {
             plan_block(&mut self.tokens, len, lost == 0)
         };
         if self.lazy.weighs() && !last {
-            let bits = plan.as_ref().map_or(stored_bits(len), |p| p.bits);
-            // A long block is weighed on the part still at hand.
-            let bits = bits * (end - start) as u64 / len.max(1) as u64;
-            self.weigh_block(bits, start, end);
+            let (bits, from) = if let Some(split) = tail {
+                (split.tail_in_whole, end - split.tail_len)
+            } else {
+                let bits = plan.as_ref().map_or(stored_bits(len), |p| p.bits);
+                // A long block is weighed on the part still at hand.
+                (bits * (end - start) as u64 / len.max(1) as u64, start)
+            };
+            self.weigh_block(bits, from, end);
         }
         match plan {
             Some(plan) => {
@@ -289,6 +345,7 @@ impl Lz {
             }
         }
         self.block_start = end;
+        self.went_on = 0;
     }
 
     /// Writes the stored run waiting before `to`, if any: a Huffman block

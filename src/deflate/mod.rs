@@ -45,6 +45,8 @@ pub(crate) mod probe {
         Slide,
         /// A slide flushed the block about to slide out.
         SlideFlush,
+        /// A block went on past a slide.
+        SlideGoesOn,
         /// A block was flushed because its token buffer was full.
         FullBlock,
         /// The lazy parser left matching for run-length segments.
@@ -60,9 +62,10 @@ pub(crate) mod probe {
     }
 
     /// Names of the paths, for reports.
-    pub(crate) const NAMES: [&str; 8] = [
+    pub(crate) const NAMES: [&str; 9] = [
         "slide",
         "slide_flush",
+        "slide_goes_on",
         "full_block",
         "leave_lazy",
         "leave_lazy_held_byte",
@@ -71,13 +74,13 @@ pub(crate) mod probe {
         "stored_run",
     ];
 
-    static COUNTS: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
+    static COUNTS: [AtomicUsize; 9] = [const { AtomicUsize::new(0) }; 9];
 
     pub(crate) fn hit(p: Path) {
         COUNTS[p as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn counts() -> [usize; 8] {
+    pub(crate) fn counts() -> [usize; 9] {
         core::array::from_fn(|i| COUNTS[i].load(Ordering::Relaxed))
     }
 }
@@ -702,6 +705,190 @@ mod tests {
                 }
                 d.finish();
                 assert_eq!(inflate(d.output()), data, "{level:?} piece {piece}");
+            }
+        }
+    }
+
+    /// The input bytes each block of a deflate stream codes, walked with
+    /// a decoder of the format written here from RFC 1951 (bit by bit,
+    /// slow): a check of block boundaries, which inflating cannot see.
+    fn block_lengths(stream: &[u8]) -> Vec<usize> {
+        use super::tables::*;
+        struct Bits<'a>(&'a [u8], usize);
+        impl Bits<'_> {
+            fn get(&mut self, n: usize) -> usize {
+                (0..n).fold(0, |v, k| {
+                    let bit = (self.0[(self.1) / 8] >> (self.1 % 8)) & 1;
+                    self.1 += 1;
+                    v | (bit as usize) << k
+                })
+            }
+            /// One symbol of the canonical code with these lengths.
+            fn symbol(&mut self, lens: &[u8]) -> usize {
+                let (mut code, mut first) = (0, 0);
+                for len in 1..=15 {
+                    code |= self.get(1);
+                    let count = lens.iter().filter(|&&l| l as usize == len).count();
+                    if code < first + count {
+                        return (0..lens.len())
+                            .filter(|&s| lens[s] as usize == len)
+                            .nth(code - first)
+                            .unwrap();
+                    }
+                    first = (first + count) << 1;
+                    code <<= 1;
+                }
+                panic!("no symbol");
+            }
+        }
+        let mut b = Bits(stream, 0);
+        let mut blocks = Vec::new();
+        loop {
+            let last = b.get(1) == 1;
+            let kind = b.get(2);
+            let mut len = 0;
+            if kind == 0 {
+                b.1 = b.1.div_ceil(8) * 8;
+                len = b.get(16);
+                b.get(16);
+                b.1 += 8 * len;
+            } else {
+                let (lit, dist) = if kind == 1 {
+                    (FIXED_LITLEN_LENGTHS.to_vec(), FIXED_DIST_LENGTHS.to_vec())
+                } else {
+                    let (hlit, hdist, hclen) = (b.get(5) + 257, b.get(5) + 1, b.get(4) + 4);
+                    const ORDER: [usize; 19] = [
+                        16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+                    ];
+                    let mut cl = [0u8; 19];
+                    for &i in &ORDER[..hclen] {
+                        cl[i] = b.get(3) as u8;
+                    }
+                    let mut lens: Vec<u8> = Vec::new();
+                    while lens.len() < hlit + hdist {
+                        match b.symbol(&cl) {
+                            s @ 0..=15 => lens.push(s as u8),
+                            16 => {
+                                let l = *lens.last().unwrap();
+                                let n = 3 + b.get(2);
+                                lens.extend(core::iter::repeat_n(l, n));
+                            }
+                            17 => {
+                                let n = 3 + b.get(3);
+                                lens.extend(core::iter::repeat_n(0, n));
+                            }
+                            _ => {
+                                let n = 11 + b.get(7);
+                                lens.extend(core::iter::repeat_n(0, n));
+                            }
+                        }
+                    }
+                    (lens[..hlit].to_vec(), lens[hlit..].to_vec())
+                };
+                loop {
+                    let sym = b.symbol(&lit);
+                    if sym < 256 {
+                        len += 1;
+                    } else if sym == 256 {
+                        break;
+                    } else {
+                        let c = sym - 257;
+                        len += LEN_BASE[c] as usize + b.get(LEN_EXTRA[c] as usize);
+                        let d = b.symbol(&dist);
+                        b.get(DIST_EXTRA[d] as usize);
+                    }
+                }
+            }
+            blocks.push(len);
+            if last {
+                return blocks;
+            }
+        }
+    }
+
+    #[test]
+    fn the_block_walker_counts_what_was_written() {
+        // Flushes end blocks where the caller says; the walker agrees with
+        // the inflated length.
+        let text = &samples()[6];
+        for &level in Compression::ALL {
+            let mut d = Deflater::new(level).unwrap();
+            d.write(&text[..70_000]);
+            d.sync_flush();
+            d.write(&text[70_000..100_000]);
+            d.finish();
+            let lens = block_lengths(d.output());
+            assert_eq!(lens.iter().sum::<usize>(), 100_000, "{level:?}");
+            assert!(lens.contains(&0), "{level:?}: the sync flush's empty block");
+            let before: usize = lens[..lens.iter().position(|&l| l == 0).unwrap()]
+                .iter()
+                .sum();
+            assert_eq!(before, 70_000, "{level:?}: {lens:?}");
+        }
+    }
+
+    /// Rows as the gradient filters them: mostly zeros (Up of a repeated
+    /// row), now and then a row of small steps, each behind its filter
+    /// byte. Deflate codes them in long matches of a few bits each, so a
+    /// block header costs about as much as the tokens of a window.
+    fn flat_rows(n: usize) -> Vec<u8> {
+        let mut data = Vec::new();
+        for row in 0..n {
+            data.push(2);
+            for x in 0..3000 {
+                data.push(if row % 16 == 0 && x % 3 == 1 { 1 } else { 0 });
+            }
+        }
+        data
+    }
+
+    #[test]
+    fn blocks_of_steady_input_go_on_past_slides() {
+        // 6 MB: 30 slides of the window. Matching levels used to end a
+        // block at every slide (one every 192 KiB); now a block goes on
+        // while one block costs less than two, until its token buffer is
+        // full.
+        let data = flat_rows(2000);
+        for level in [Compression::Default, Compression::Best] {
+            let out = deflate(&data, level);
+            assert_eq!(inflate(&out), data);
+            let lens = block_lengths(&out);
+            assert_eq!(lens.iter().sum::<usize>(), data.len());
+            assert!(
+                lens.len() <= 3,
+                "{level:?}: {} blocks of {lens:?}",
+                lens.len()
+            );
+        }
+    }
+
+    #[test]
+    fn blocks_still_end_where_the_input_changes() {
+        // Steady input, then text, then steady input again: the blocks
+        // going on past slides stop where the statistics change rather
+        // than mixing them.
+        let mut data = flat_rows(400);
+        let split = data.len();
+        data.extend_from_slice(&samples()[6][..400_000]);
+        let back = data.len();
+        data.extend(flat_rows(400));
+        for level in [Compression::Default, Compression::Best] {
+            let out = deflate(&data, level);
+            assert_eq!(inflate(&out), data);
+            let lens = block_lengths(&out);
+            let ends: Vec<usize> = lens
+                .iter()
+                .scan(0, |at, l| {
+                    *at += l;
+                    Some(*at)
+                })
+                .collect();
+            // A block ends within a window of each change.
+            for change in [split, back] {
+                assert!(
+                    ends.iter().any(|&e| e.abs_diff(change) <= 1 << 18),
+                    "{level:?}: no block ends near {change}: {ends:?}"
+                );
             }
         }
     }
