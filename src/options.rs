@@ -183,11 +183,12 @@ impl Options {
     /// results in order. Where the cuts fall depends on the image alone, so
     /// every `n` from 2 up gives the same file, a little larger than one
     /// thread's: each segment starts with the compressor's statistics
-    /// afresh (its matches still reach into the segment before) and ends
-    /// its last block, then 5 bytes align it. On the benchmark corpus that
-    /// is 0.17 % at `Default` and 0.15 % at `Best`; about 15 bytes per
-    /// segment, it shows on images that compress to almost nothing (2.6 %
-    /// on a 16000 × 16000 gradient that compresses to 0.11 % of its size).
+    /// afresh (its matches still reach into the segment before, but none
+    /// crosses the cut) and ends its last block, then 5 bytes align it;
+    /// where a segment is one block that compresses well, its tokens join
+    /// the next segments' in one block instead. On the benchmark corpus
+    /// that is 0.13 % at `Default` and `Best`; on a 16000 × 16000
+    /// gradient, which compresses to 0.1 % of its size, 1.0 %.
     ///
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
     /// The other levels run at 1 to 1.5 GB/s on one thread, where copying
@@ -201,15 +202,17 @@ impl Options {
     /// and `R` the bytes of one row, the writer holds at most
     ///
     /// ```text
-    /// (w + 2) × (S + D + 3R)                    segments: w compressing,
+    /// (w + 2) × (S + D + 3R + T)                segments: w compressing,
     ///                                           1 waiting, 1 collecting
     /// + w × (compressor + D + 2R)               each thread's own state
+    /// + T                                       the block segments join
     /// + IDAT chunk size                         output not yet a chunk
     /// ```
     ///
     /// where the compressor is one thread's deflate state with room for
     /// the output of a segment's end (about 830 KiB at `Default`, 880 KiB
-    /// at `Best`). With 2 threads that is about 4 MiB whatever the height;
+    /// at `Best`) and `T` one block of tokens (65 KiB). With 2 threads
+    /// that is about 4.3 MiB whatever the height;
     /// `tests/memory.rs` measures it. (Rows of under 16 bytes that do not
     /// compress can add up to half a segment per thread: their output
     /// outgrows the rows it replaces.)

@@ -16,18 +16,23 @@
 //!   compresses the segment and ends it with a sync flush (the last
 //!   segment with the final block), all as `deflate` states at its
 //!   hand-overs. The compressed data replaces the rows in the same buffer,
-//!   behind the row still being read.
-//! - The calling thread writes the segments' data in order as IDAT chunks
-//!   and joins their Adler-32s with [`adler32::combine`].
+//!   behind the row still being read. A segment that is one block that
+//!   compresses well comes back instead as that block's tokens, unwritten
+//!   (`Deflater::end_segment`).
+//! - The calling thread writes the segments in order as IDAT chunks,
+//!   through a `Joiner` that joins consecutive segments' tokens into
+//!   shared blocks (and aligns the stream before a segment's bytes), and
+//!   joins their Adler-32s with [`adler32::combine`].
 //!
 //! # Memory
 //!
 //! At most `workers + 1` segments are out at once (one waiting for a
 //! worker, so that none waits for the calling thread), and one is being
 //! collected: `workers + 2` buffers of about one segment each, made when
-//! the writer starts. Each worker holds a compressor, a filtered row (two
-//! with the entropy filter) and a dictionary. See [`Options::threads`] for
-//! the formula.
+//! the writer starts, and as many blocks of tokens at most, with the
+//! joiner's. Each worker holds a compressor, a filtered row (two with the
+//! entropy filter) and a dictionary. See [`Options::threads`] for the
+//! formula.
 //!
 //! # Failures
 //!
@@ -50,7 +55,7 @@ use std::thread::JoinHandle;
 use crate::adler32::{self, Adler32};
 use crate::chunk;
 use crate::color::Geometry;
-use crate::deflate::{AllocError, Deflater, reserve, zeroed};
+use crate::deflate::{AllocError, Deflater, Joiner, Tokens, reserve, zeroed};
 use crate::error::Error;
 use crate::filter::{self, Filter};
 use crate::level::{Compression, Engine};
@@ -62,9 +67,10 @@ use crate::zlib;
 /// image of at most this many bytes is encoded on the calling thread.
 ///
 /// Each segment after the first restarts the compressor's statistics and
-/// ends with a 5-byte empty stored block, so larger segments make slightly
-/// smaller files, and smaller ones leave more segments to share among the
-/// threads in small images and take less memory.
+/// ends its last block (unless its one block joins its neighbours'), then
+/// a 5-byte empty stored block, so larger segments make slightly smaller
+/// files, and smaller ones leave more segments to share among the threads
+/// in small images and take less memory.
 ///
 /// [`Options::threads`]: crate::Options::threads
 pub const PARALLEL_SEGMENT_SIZE: usize = 512 * 1024;
@@ -110,11 +116,13 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
     let d = crate::deflate::Sizes::FULL.window();
     let compressor = crate::deflate::Sizes::FULL.bytes(options.compression.plan().engine, None)
         + PARALLEL_SEGMENT_SIZE / 2;
-    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r;
+    // A segment may come back as the tokens of one block instead.
+    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r + Joiner::BYTES;
     let per_worker = compressor + d + 2 * r + 16 * 1024;
     (w + 2)
         .saturating_mul(per_segment)
         .saturating_add(w.saturating_mul(per_worker))
+        .saturating_add(Joiner::BYTES)
         .saturating_add(options.effective_idat_chunk_size() as usize)
         .saturating_add(crate::metadata::Trailer::bytes(&options.metadata))
 }
@@ -166,8 +174,12 @@ struct Job {
 
 /// A segment compressed, with the checksum of its filtered data.
 struct Compressed {
-    /// Raw deflate data, in the buffer the rows came in.
+    /// Raw deflate data, in the buffer the rows came in, ending on a byte
+    /// boundary; empty when the segment is `tokens`.
     data: Vec<u8>,
+    /// The segment as one open block, to be joined with the blocks around
+    /// it ([`Joiner`]).
+    tokens: Option<Box<Tokens>>,
     adler: u32,
     len: u64,
     last: bool,
@@ -307,11 +319,12 @@ impl Worker {
             (at, offset) = (at + n, row_end);
         }
         debug_assert!(primed && offset >= end);
-        if last {
-            deflate.finish();
-        } else {
-            deflate.sync_flush();
-        }
+        let tokens = match deflate.end_segment(last, written > 0) {
+            // Boxed: the answers go through channels, whose blocks hold
+            // many of them.
+            Ok(tokens) => tokens.map(Box::new),
+            Err(e) => return Some(Err(Failure::OutOfMemory(e.bytes))),
+        };
         let output = deflate.output();
         rows.truncate(written);
         if reserve(&mut rows, output.len()).is_err() {
@@ -319,8 +332,10 @@ impl Worker {
         }
         rows.extend_from_slice(output);
         output.clear();
+        debug_assert!(tokens.is_none() || rows.is_empty());
         Some(Ok(Compressed {
             data: rows,
+            tokens,
             adler: adler.finish(),
             len: end - start,
             last,
@@ -467,6 +482,8 @@ pub(crate) struct Parallel {
     ready: Vec<(u64, Compressed)>,
     /// Buffers for the segments to come.
     free: Vec<Vec<u8>>,
+    /// The end of the deflate stream: the open block segments join.
+    joiner: Joiner,
     /// Compressed data that does not fill an IDAT chunk yet.
     carry: Vec<u8>,
     idat_size: usize,
@@ -546,6 +563,7 @@ impl Parallel {
             next_out: 0,
             ready: Vec::new(),
             free,
+            joiner: Joiner::new()?,
             carry,
             idat_size,
             adler: adler32::Adler32::new().finish(),
@@ -723,6 +741,21 @@ impl Parallel {
         if index == 0 {
             self.push(&zlib::header(self.layout.level, 15), sink)?;
         }
+        match &segment.tokens {
+            Some(tokens) => {
+                debug_assert!(segment.data.is_empty());
+                self.joiner.add_tokens(tokens);
+                if segment.last {
+                    self.joiner.finish();
+                }
+            }
+            None => self.joiner.before_bytes(),
+        }
+        let mut joined = core::mem::take(self.joiner.output());
+        let pushed = self.push(&joined, sink);
+        joined.clear();
+        *self.joiner.output() = joined;
+        pushed?;
         self.push(&segment.data, sink)?;
         self.adler = adler32::combine(self.adler, segment.adler, segment.len);
         if segment.last {

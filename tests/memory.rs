@@ -29,19 +29,32 @@ impl Sink for CountingSink {
 /// compressed output, the worst case for the output buffer), and the PNG's
 /// length.
 fn peak_for(width: u32, height: u32, level: Compression) -> (usize, u64) {
-    peak_with(width, height, level, None, false, 0)
+    peak_with(width, height, level, None, Content::Random, 0)
 }
 
 /// [`peak_for`] with the given IDAT chunk size (`None`: the default), and
 /// with `small` random values (0 to 15) instead of any byte: data that the
 /// levels compress to about half, in Huffman blocks rather than stored ones;
 /// on `threads` threads ([`Options::threads`]).
+/// What the rows of [`peak_with`] hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Content {
+    /// Random bytes: incompressible.
+    Random,
+    /// Random values 0 to 15: Huffman coding alone halves them.
+    Small,
+    /// Each row the one above with a byte in 80 changed: long matches, a
+    /// few thousand tokens per 100 KiB, so that the parallel writer's
+    /// segments come back as the tokens of one open block.
+    Steady,
+}
+
 fn peak_with(
     width: u32,
     height: u32,
     level: Compression,
     idat: Option<u32>,
-    small: bool,
+    content: Content,
     threads: usize,
 ) -> (usize, u64) {
     // Allocated before the measurement starts: the row buffer and options.
@@ -57,10 +70,20 @@ fn peak_with(
     let base = counting::start();
     let mut w = StreamingWriter::with_options(CountingSink(0), &opts).unwrap();
     assert_eq!(w.threads(), opts.effective_threads());
+    rng.fill(&mut row);
     for _ in 0..height {
-        rng.fill(&mut row);
-        if small {
-            row.iter_mut().for_each(|b| *b &= 15);
+        match content {
+            Content::Random => rng.fill(&mut row),
+            Content::Small => {
+                rng.fill(&mut row);
+                row.iter_mut().for_each(|b| *b &= 15);
+            }
+            Content::Steady => {
+                for _ in 0..row.len().div_ceil(80) {
+                    let i = rng.below(row.len());
+                    row[i] = rng.next_u64() as u8;
+                }
+            }
         }
         w.write_row(&row).unwrap();
     }
@@ -97,7 +120,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
             ));
         }
         // The same with 64 KiB IDAT chunks set explicitly.
-        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10), false, 0);
+        let (small_idat, _) = peak_with(64, 10_000, level, Some(64 << 10), Content::Random, 0);
         report.push(format!(
             "{name:>8}: peak 64x10000 with 64 KiB IDAT chunks {small_idat} B"
         ));
@@ -108,7 +131,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
         }
         // Compressible rows: Huffman blocks, and at the fast levels the
         // buffer their symbols are written into.
-        let (packed, packed_bytes) = peak_with(64, 100_000, level, None, true, 0);
+        let (packed, packed_bytes) = peak_with(64, 100_000, level, None, Content::Small, 0);
         report.push(format!(
             "{name:>8}: peak 64x100000 of values 0 to 15 {packed} B ({packed_bytes} B of PNG)"
         ));
@@ -161,8 +184,9 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
 
 /// With threads: the peak does not depend on the height either, and stays
 /// within the formula of `Options::threads`:
-/// `(w + 2) × (S + D + 3R) + w × (C + D + 2R) + IDAT size`, with `C` the
-/// documented bound of one thread's compressor and output room.
+/// `(w + 2) × (S + D + 3R + T) + w × (C + D + 2R) + T + IDAT size`, with
+/// `C` the documented bound of one thread's compressor and output room and
+/// `T` one block of tokens.
 fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
     const S: usize = PARALLEL_SEGMENT_SIZE;
     const D: usize = 32 << 10;
@@ -170,19 +194,32 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
     const SLACK: usize = 16 << 10;
     // One thread's compressor with room for its output (880 KiB at Best).
     const C: usize = 900 << 10;
+    // The tokens of one open block: a segment may come back as them, and
+    // the writer keeps one such block to join them.
+    const T: usize = 4 * 16 * 1024 + 1280;
     const IDAT: usize = pngstream::DEFAULT_IDAT_SIZE as usize;
     let (width, row) = (64u32, 64 * 3);
     // Segments for every thread, one waiting and one collecting even at
     // 8 threads: 11 segments of random rows, then 74.
     let (short, tall) = (30_000, 200_000);
-    for level in [Compression::Default, Compression::Best] {
-        for threads in [2usize, 4, 8] {
-            let (low, _) = peak_with(width, short, level, None, false, threads);
-            let (high, bytes) = peak_with(width, tall, level, None, false, threads);
-            let bound = (threads + 2) * (S + D + 3 * row) + threads * (C + D + 2 * row) + IDAT;
+    for (level, threads, content) in [Compression::Default, Compression::Best]
+        .into_iter()
+        .flat_map(|l| [2usize, 4, 8].map(|t| (l, t)))
+        .flat_map(|(l, t)| [Content::Random, Content::Steady].map(|c| (l, t, c)))
+    {
+        {
+            let (low, _) = peak_with(width, short, level, None, content, threads);
+            let (high, bytes) = peak_with(width, tall, level, None, content, threads);
+            let bound =
+                (threads + 2) * (S + D + 3 * row + T) + threads * (C + D + 2 * row) + T + IDAT;
+            let rows = if content == Content::Random {
+                "random"
+            } else {
+                "steady"
+            };
             report.push(format!(
-                "{level:>8}: {threads} threads: peak 64x{short} {low} B, 64x{tall} {high} B \
-                 ({bytes} B of PNG); formula {bound} B"
+                "{level:>8}: {threads} threads, {rows} rows: peak 64x{short} {low} B, \
+                 64x{tall} {high} B ({bytes} B of PNG); formula {bound} B"
             ));
             if high.abs_diff(low) > SLACK {
                 failures.push(format!(

@@ -77,6 +77,63 @@ impl Tokens {
         self.lit_freq = [0; LITLEN_SYMBOLS];
         self.dist_freq = [0; DIST_SYMBOLS];
     }
+
+    /// Moves the tokens and their counts into new tokens of exactly their
+    /// size, leaving these empty.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn detach(&mut self) -> Result<Tokens, super::AllocError> {
+        let mut tokens = Vec::new();
+        super::reserve(&mut tokens, self.tokens.len())?;
+        tokens.extend_from_slice(&self.tokens);
+        let detached = Tokens {
+            capacity: tokens.len(),
+            tokens,
+            lit_freq: self.lit_freq,
+            dist_freq: self.dist_freq,
+        };
+        self.clear();
+        Ok(detached)
+    }
+
+    /// Whether `other` fits behind these tokens in one block, and the two
+    /// cost no more bits as one dynamic-Huffman block than as two.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn joins(&self, other: &Tokens) -> bool {
+        if self.tokens.len() + other.tokens.len() > self.capacity {
+            return false;
+        }
+        let mut lit = self.lit_freq;
+        let mut dist = self.dist_freq;
+        lit.iter_mut()
+            .zip(&other.lit_freq)
+            .for_each(|(a, b)| *a += b);
+        dist.iter_mut()
+            .zip(&other.dist_freq)
+            .for_each(|(a, b)| *a += b);
+        DynamicCost::new(&lit, &dist).bits
+            <= DynamicCost::new(&self.lit_freq, &self.dist_freq).bits
+                + DynamicCost::new(&other.lit_freq, &other.dist_freq).bits
+    }
+
+    /// Appends `other`'s tokens and counts (which fit: see [`joins`](Self::joins)).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn append(&mut self, other: &Tokens) {
+        debug_assert!(self.tokens.len() + other.tokens.len() <= self.capacity);
+        self.tokens.extend_from_slice(&other.tokens);
+        self.lit_freq
+            .iter_mut()
+            .zip(&other.lit_freq)
+            .for_each(|(a, b)| *a += b);
+        self.dist_freq
+            .iter_mut()
+            .zip(&other.dist_freq)
+            .for_each(|(a, b)| *a += b);
+    }
+
+    /// Bits of these tokens as a dynamic-Huffman block, header included.
+    pub(crate) fn dynamic_bits(&self) -> u64 {
+        DynamicCost::new(&self.lit_freq, &self.dist_freq).bits
+    }
 }
 
 /// A Huffman code ready for writing: lengths and bit-reversed codes.

@@ -182,6 +182,34 @@ impl Lz {
         );
     }
 
+    /// Codes all input at hand, as a flush does, but writes nothing of the
+    /// current block.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn code_all(&mut self, w: &mut BitWriter) {
+        self.compress(w, true);
+        self.check_all_coded();
+    }
+
+    /// After [`code_all`](Self::code_all): moves the current block's
+    /// tokens out unwritten, if no stored run waits before them and they
+    /// compress too well to be stored (their input need not stay at hand).
+    /// `None`, and nothing changed, otherwise.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(super) fn take_open_block(&mut self) -> Result<Option<Tokens>, AllocError> {
+        if self.tokens.is_empty() || !self.stored.is_empty() {
+            return Ok(None);
+        }
+        let len = self.block_end - self.block_start + self.lost;
+        if 8 * self.tokens.dynamic_bits() >= 7 * stored_bits(len) {
+            return Ok(None);
+        }
+        let tokens = self.tokens.detach()?;
+        self.block_start = self.block_end;
+        self.lost = 0;
+        self.went_on = 0;
+        Ok(Some(tokens))
+    }
+
     /// After a flush with `flush = true`: nothing left to parse or held
     /// back, and every byte received is coded.
     fn check_all_coded(&self) {

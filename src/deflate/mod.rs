@@ -96,6 +96,8 @@ macro_rules! probe {
 mod bits;
 mod block;
 mod huffman;
+#[cfg(feature = "std")]
+mod join;
 mod lazy;
 mod lz;
 mod matcher;
@@ -108,6 +110,9 @@ use alloc::vec::Vec;
 
 use bits::BitWriter;
 use block::MAX_STORED;
+pub(crate) use block::Tokens;
+#[cfg(feature = "std")]
+pub(crate) use join::Joiner;
 use lz::Lz;
 use stored::{StoredExact, write_stored};
 
@@ -420,6 +425,35 @@ impl Deflater {
         }
         write_stored(&mut self.bits, &[], false);
         debug_assert!(self.bits.is_aligned());
+    }
+
+    /// Ends a segment of the parallel writer as [`sync_flush`](Self::sync_flush)
+    /// does, or for the last segment as [`finish`](Self::finish), except
+    /// where the whole segment is one block that compresses well (no
+    /// output so far, `wrote` false, nothing stored): that block's tokens
+    /// are returned unwritten, and the compressor has written nothing; the
+    /// writer joins them with the blocks of the segments around them
+    /// ([`Joiner`]).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn end_segment(
+        &mut self,
+        last: bool,
+        wrote: bool,
+    ) -> Result<Option<Tokens>, AllocError> {
+        if let Engine::Lz(m) = &mut self.engine {
+            m.code_all(&mut self.bits);
+            if !wrote && self.bits.out.is_empty() && self.bits.is_aligned() {
+                if let Some(tokens) = m.take_open_block()? {
+                    return Ok(Some(tokens));
+                }
+            }
+        }
+        if last {
+            self.finish();
+        } else {
+            self.sync_flush();
+        }
+        Ok(None)
     }
 
     /// Compresses `data`, appending whatever output is complete.
@@ -890,6 +924,124 @@ mod tests {
                     "{level:?}: no block ends near {change}: {ends:?}"
                 );
             }
+        }
+    }
+
+    /// Compresses `data` in segments of `seg` bytes as the parallel writer
+    /// does, ended by [`Deflater::end_segment`] and joined by a
+    /// [`Joiner`]; also returns how many segments came back as tokens and
+    /// as bytes.
+    #[cfg(feature = "std")]
+    fn joined(data: &[u8], level: Compression, seg: usize) -> (Vec<u8>, usize, usize) {
+        let mut d = Deflater::new(level).unwrap();
+        let mut joiner = Joiner::new().unwrap();
+        let (mut out, mut as_tokens, mut as_bytes) = (Vec::new(), 0, 0);
+        let n = data.len().div_ceil(seg).max(1);
+        for i in 0..n {
+            let (start, end) = (i * seg, ((i + 1) * seg).min(data.len()));
+            let last = i + 1 == n;
+            d.reset();
+            d.set_dictionary(&data[start.saturating_sub(32 * 1024)..start]);
+            for p in data[start..end].chunks(70_000) {
+                d.write(p);
+            }
+            match d.end_segment(last, false).unwrap() {
+                Some(tokens) => {
+                    assert!(d.output().is_empty(), "tokens and bytes");
+                    as_tokens += 1;
+                    joiner.add_tokens(&tokens);
+                    if last {
+                        joiner.finish();
+                    }
+                }
+                None => {
+                    as_bytes += 1;
+                    joiner.before_bytes();
+                }
+            }
+            out.append(joiner.output());
+            out.append(d.output());
+        }
+        (out, as_tokens, as_bytes)
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn joined_segments_make_one_stream() {
+        // Flat rows, text, noise and flat rows again: segments of both
+        // kinds, in every order, the last of either kind.
+        let mut mixed = flat_rows(300);
+        mixed.extend_from_slice(&samples()[6][..300_000]);
+        mixed.extend(xorshift(300_000, 7));
+        mixed.extend(flat_rows(200));
+        let mut inputs = samples();
+        inputs.push(flat_rows(700));
+        inputs.push(mixed.clone());
+        let (mut tokens, mut bytes) = (0, 0);
+        for &level in Compression::ALL {
+            for data in &inputs {
+                for seg in [1000, 100_000, 300_000] {
+                    if data.len() / seg > 100 {
+                        continue;
+                    }
+                    let (out, t, b) = joined(data, level, seg);
+                    assert_eq!(
+                        inflate(&out),
+                        *data,
+                        "{level:?} len {} seg {seg}",
+                        data.len()
+                    );
+                    let lens = block_lengths(&out);
+                    assert_eq!(lens.iter().sum::<usize>(), data.len());
+                    (tokens, bytes) = (tokens + t, bytes + b);
+                }
+            }
+            // The segments of the mixed input, ending with its flat rows.
+            let (_, t, b) = joined(&mixed, level, 100_000);
+            if matches!(level, Compression::Default | Compression::Best) {
+                assert!(t > 0 && b > 0, "{level:?}: {t} as tokens, {b} as bytes");
+            } else {
+                assert_eq!(
+                    t, 0,
+                    "{level:?}: only the matching levels leave blocks open"
+                );
+            }
+        }
+        assert!(
+            tokens > 20 && bytes > 20,
+            "{tokens} as tokens, {bytes} as bytes"
+        );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn joined_segments_share_blocks() {
+        // 6 MB of flat rows in 512 KiB segments: joined, the segments share
+        // blocks and come within 1 % of one stream's size; each segment
+        // ended with a sync flush costs several times that.
+        let data = flat_rows(2000);
+        for level in [Compression::Default, Compression::Best] {
+            let one = deflate(&data, level).len();
+            let (out, t, _) = joined(&data, level, 512 * 1024);
+            assert_eq!(inflate(&out), data);
+            let blocks = block_lengths(&out).len();
+            let segments = data.len().div_ceil(512 * 1024);
+            assert_eq!(t, segments, "{level:?}: every segment as tokens");
+            assert!(
+                blocks < segments / 2,
+                "{level:?}: {blocks} blocks for {segments} segments"
+            );
+            assert!(
+                out.len() <= one + one / 100,
+                "{level:?}: {} joined, {one} in one stream",
+                out.len()
+            );
+            let flushed = segmented(&data, level, 512 * 1024, 70_000, true).len();
+            assert!(
+                flushed > out.len() + out.len() / 50,
+                "{level:?}: {flushed} flushed, {} joined",
+                out.len()
+            );
         }
     }
 
