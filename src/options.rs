@@ -187,8 +187,8 @@ impl Options {
     /// crosses the cut) and ends its last block, then 5 bytes align it;
     /// where a segment is one block that compresses well, its tokens join
     /// the next segments' in one block instead. On the benchmark corpus
-    /// that is 0.13 % at `Default` and `Best`; on a 16000 × 16000
-    /// gradient, which compresses to 0.1 % of its size, 1.0 %.
+    /// that is 0.12 % at `Default` and `Best`; on a 16000 × 16000
+    /// gradient, which compresses to 0.1 % of its size, 0.5 %.
     ///
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
     /// The other levels run at 1 to 1.5 GB/s on one thread, where copying
@@ -205,14 +205,14 @@ impl Options {
     /// (w + 2) × (S + D + 3R + T)                segments: w compressing,
     ///                                           1 waiting, 1 collecting
     /// + w × (compressor + D + 2R)               each thread's own state
-    /// + T                                       the block segments join
+    /// + 4T                                      the block segments join
     /// + IDAT chunk size                         output not yet a chunk
     /// ```
     ///
     /// where the compressor is one thread's deflate state with room for
     /// the output of a segment's end (about 830 KiB at `Default`, 880 KiB
     /// at `Best`) and `T` one block of tokens (65 KiB). With 2 threads
-    /// that is about 4.3 MiB whatever the height;
+    /// that is about 4.5 MiB whatever the height;
     /// `tests/memory.rs` measures it. (Rows of under 16 bytes that do not
     /// compress can add up to half a segment per thread: their output
     /// outgrows the rows it replaces.)

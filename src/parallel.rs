@@ -117,7 +117,7 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
     let compressor = crate::deflate::Sizes::FULL.bytes(options.compression.plan().engine, None)
         + PARALLEL_SEGMENT_SIZE / 2;
     // A segment may come back as the tokens of one block instead.
-    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r + Joiner::BYTES;
+    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r + Joiner::SEGMENT_BYTES;
     let per_worker = compressor + d + 2 * r + 16 * 1024;
     (w + 2)
         .saturating_mul(per_segment)

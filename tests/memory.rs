@@ -184,7 +184,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
 
 /// With threads: the peak does not depend on the height either, and stays
 /// within the formula of `Options::threads`:
-/// `(w + 2) × (S + D + 3R + T) + w × (C + D + 2R) + T + IDAT size`, with
+/// `(w + 2) × (S + D + 3R + T) + w × (C + D + 2R) + 4T + IDAT size`, with
 /// `C` the documented bound of one thread's compressor and output room and
 /// `T` one block of tokens.
 fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
@@ -195,7 +195,7 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
     // One thread's compressor with room for its output (880 KiB at Best).
     const C: usize = 900 << 10;
     // The tokens of one open block: a segment may come back as them, and
-    // the writer keeps one such block to join them.
+    // the writer keeps a block of up to four times as many to join them.
     const T: usize = 4 * 16 * 1024 + 1280;
     const IDAT: usize = pngstream::DEFAULT_IDAT_SIZE as usize;
     let (width, row) = (64u32, 64 * 3);
@@ -211,7 +211,7 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
             let (low, _) = peak_with(width, short, level, None, content, threads);
             let (high, bytes) = peak_with(width, tall, level, None, content, threads);
             let bound =
-                (threads + 2) * (S + D + 3 * row + T) + threads * (C + D + 2 * row) + T + IDAT;
+                (threads + 2) * (S + D + 3 * row + T) + threads * (C + D + 2 * row) + 4 * T + IDAT;
             let rows = if content == Content::Random {
                 "random"
             } else {

@@ -122,8 +122,9 @@ fn segments_of_a_smooth_image_share_blocks() {
     // The article's gradient at 2000 x 2000 (12 MB, 23 segments): each
     // segment compresses to about 250 bytes, one block. They come back as
     // the tokens of an open block and are joined, so the file stays within
-    // 1 % of one thread's (+0.7 %); ended each on its own (a block and a
-    // 5-byte stored block per segment) it was 4 % larger.
+    // 1 % of one thread's (+0.24 % at Default, +0.31 % at Best); ended
+    // each on its own (a block and a 5-byte stored block per segment) it
+    // was 4 % larger.
     let (width, height) = (2000u32, 2000u32);
     let mut img = Vec::with_capacity(width as usize * height as usize * 3);
     for y in 0..height {

@@ -37,13 +37,21 @@ impl Joiner {
     pub(crate) fn new() -> Result<Self, AllocError> {
         Ok(Joiner {
             bits: BitWriter::default(),
-            open: Tokens::new(MAX_TOKENS)?,
+            open: Tokens::new(Self::TOKENS)?,
         })
     }
 
-    /// About the most a joiner, or the tokens of a segment's block,
-    /// take: the tokens and their counts.
-    pub(crate) const BYTES: usize = 4 * MAX_TOKENS + core::mem::size_of::<Tokens>();
+    /// Tokens the open block holds before it is written: four times a
+    /// compressor's block (as many segments as fit in one, at most), as
+    /// the blocks of segments that code to a few hundred bytes each are
+    /// mostly header otherwise.
+    const TOKENS: usize = 4 * MAX_TOKENS;
+
+    /// About the most a joiner takes: its tokens and their counts.
+    pub(crate) const BYTES: usize = 4 * Self::TOKENS + core::mem::size_of::<Tokens>();
+
+    /// About the most the tokens of a segment's block take.
+    pub(crate) const SEGMENT_BYTES: usize = 4 * MAX_TOKENS + core::mem::size_of::<Tokens>();
 
     /// Adds a segment's open block.
     pub(crate) fn add_tokens(&mut self, tokens: &Tokens) {
