@@ -209,12 +209,15 @@ pub(crate) struct MatchParams {
     pub(crate) insert_all: usize,
 }
 
-/// The default level's match finder.
+/// The default level's match finder. The search stops early only at the
+/// longest match (258): on smooth images, where most matches reach it,
+/// stopping at 128 took a nearer, shorter match where a farther one ran
+/// on (1.9 % larger on the 16000² gradient; the corpus's speed the same).
 const LAZY: MatchParams = MatchParams {
     max_chain: 16,
     good: 8,
     lazy: 16,
-    nice: 128,
+    nice: 258,
     hash4: true,
     insert_all: 128,
 };
