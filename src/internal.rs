@@ -86,6 +86,65 @@ impl RawDeflate {
     }
 }
 
+/// The deflate path of the parallel writer on one thread: the input cut
+/// into segments, each compressed by a reset compressor after the 32 KiB
+/// before it, ended as the workers end theirs (`Deflater::end_segment`:
+/// bytes on a byte boundary, or one block's tokens left open) and joined
+/// as the writer joins them (`Joiner`). The same stream for any number of
+/// threads.
+#[cfg(feature = "std")]
+pub struct RawSegments {
+    deflate: Deflater,
+    joiner: crate::deflate::Joiner,
+    out: Vec<u8>,
+}
+
+#[cfg(feature = "std")]
+impl RawSegments {
+    /// `None` only if the compressor's or the joiner's fixed-size state
+    /// cannot be allocated.
+    pub fn new(level: Compression) -> Option<Self> {
+        Some(RawSegments {
+            deflate: Deflater::new(level).ok()?,
+            joiner: crate::deflate::Joiner::new().ok()?,
+            out: Vec::new(),
+        })
+    }
+
+    /// Compresses the next segment, `data` (written in pieces of `piece`
+    /// bytes), after `before`, the input before it (its last 32 KiB are the
+    /// dictionary); `last` ends the stream, which [`finish`](Self::finish)
+    /// then returns.
+    pub fn segment(&mut self, before: &[u8], data: &[u8], piece: usize, last: bool) {
+        self.deflate.reset();
+        self.deflate
+            .set_dictionary(&before[before.len().saturating_sub(32 * 1024)..]);
+        for p in data.chunks(piece.max(1)) {
+            self.deflate.write(p);
+        }
+        match self
+            .deflate
+            .end_segment(last, false)
+            .expect("tokens of one block allocate")
+        {
+            Some(tokens) => {
+                self.joiner.add_tokens(&tokens);
+                if last {
+                    self.joiner.finish();
+                }
+            }
+            None => self.joiner.before_bytes(),
+        }
+        self.out.append(self.joiner.output());
+        self.out.append(self.deflate.output());
+    }
+
+    /// The joined stream, after the last segment.
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
+}
+
 /// An incremental CRC-32 (the PNG chunk checksum).
 #[derive(Clone, Copy, Debug)]
 pub struct Crc32(crc32::Crc32);

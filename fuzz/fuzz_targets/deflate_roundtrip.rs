@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 use pngstream::Compression;
-use pngstream::internal::RawDeflate;
+use pngstream::internal::{RawDeflate, RawSegments};
 use pngstream_fuzz::Rng;
 
 /// The whole input is capped so that one run stays well under a second; it
@@ -56,6 +56,9 @@ struct Input {
     pieces: Vec<u32>,
     /// Which levels to run, one bit each (all when 0).
     levels: u8,
+    /// Segment length of the parallel writer's path (log-uniform, at least
+    /// 1 byte), at the matching levels.
+    segment: u32,
 }
 
 /// A segment length from fuzz bits, log-uniform from 0 to 256 KiB: mostly
@@ -199,6 +202,27 @@ fuzz_target!(|input: Input| {
                 split.len(),
                 whole.len()
             );
+        }
+    }
+
+    // The parallel writer's path: segments after their dictionaries, each
+    // ended as bytes or as one block's tokens, joined into one stream.
+    if !data.is_empty() {
+        // At most 64 segments: each resets a compressor of about 1 MiB.
+        let seg = seg_len(input.segment).max(data.len().div_ceil(64)).max(1);
+        let piece = input
+            .pieces
+            .first()
+            .map_or(seg, |&p| (p & 0xF_FFFF) as usize + 1);
+        for level in [Compression::Default, Compression::Best] {
+            let mut segments = RawSegments::new(level).expect("deflate state allocates");
+            let mut start = 0;
+            while start < data.len() {
+                let end = (start + seg).min(data.len());
+                segments.segment(&data[..start], &data[start..end], piece, end == data.len());
+                start = end;
+            }
+            check_inflate(level, &segments.finish(), &data);
         }
     }
 
