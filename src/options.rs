@@ -178,8 +178,9 @@ impl Options {
     /// Encodes the image on `n` worker threads (default 0: on the calling
     /// thread, as 1 does). The rows still go in one by one through the same
     /// calls, in any pieces; the writer cuts the filtered data into
-    /// segments of [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE)
-    /// bytes, which the threads filter and compress at once, and writes the
+    /// segments of up to [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE)
+    /// bytes (whole rows where rows are short), which the threads filter and
+    /// compress at once, and writes the
     /// results in order. Where the cuts fall depends on the image alone, so
     /// every `n` from 2 up gives the same file, a little larger than one
     /// thread's: each segment starts with the compressor's statistics

@@ -2,9 +2,10 @@
 //! same row-by-row API.
 //!
 //! The filtered image data (each row behind its filter byte) is cut into
-//! segments of [`PARALLEL_SEGMENT_SIZE`] bytes, wherever the cuts fall in
-//! the rows. The cuts depend on the image alone, so the output is the same
-//! for any number of threads from 2 up.
+//! segments of [`PARALLEL_SEGMENT_SIZE`] bytes: of whole rows, as many as
+//! fit, where a row is at most an eighth of that, or else wherever the cuts
+//! fall in the rows. The cuts depend on the image alone, so the output is
+//! the same for any number of threads from 2 up.
 //!
 //! - The calling thread copies each row into the buffer of the segment
 //!   being collected, behind the rows before it; a full segment goes to a
@@ -63,8 +64,10 @@ use crate::sink::Sink;
 use crate::zlib;
 
 /// Bytes of filtered image data (rows with their filter bytes) per segment
-/// when an image is encoded on several threads ([`Options::threads`]). An
-/// image of at most this many bytes is encoded on the calling thread.
+/// when an image is encoded on several threads ([`Options::threads`]), at
+/// most: where rows are short (an eighth of this or less) a segment is as
+/// many whole rows as fit. An image of at most one segment is encoded on
+/// the calling thread.
 ///
 /// Each segment after the first restarts the compressor's statistics and
 /// ends its last block (unless its one block joins its neighbours'), then
@@ -129,8 +132,20 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
 
 /// Segments in the filtered data of the image (`None` past 2^64 bytes).
 fn segments(geo: &Geometry) -> Option<u64> {
-    let total = (geo.height as u64).checked_mul(geo.row_bytes as u64 + 1)?;
-    Some(total.div_ceil(PARALLEL_SEGMENT_SIZE as u64))
+    let stride = geo.row_bytes as u64 + 1;
+    let total = (geo.height as u64).checked_mul(stride)?;
+    Some(total.div_ceil(segment_len(stride)))
+}
+
+/// Bytes of filtered data per segment, for rows of `stride` bytes with
+/// their filter bytes: [`PARALLEL_SEGMENT_SIZE`], cut down to whole rows
+/// where a row is at most an eighth of it, so that segments start where
+/// rows do. A cut inside a row splits runs of matches into odd lengths
+/// (about 4 bytes more a segment on a smooth image); one at a row's start
+/// falls where the filter byte breaks them anyway.
+fn segment_len(stride: u64) -> u64 {
+    let s = PARALLEL_SEGMENT_SIZE as u64;
+    if stride <= s / 8 { s - s % stride } else { s }
 }
 
 /// What a worker needs to know about the image.
@@ -526,7 +541,7 @@ impl Parallel {
     ) -> Result<Self, AllocError> {
         let stride = layout.stride();
         let total = height as u64 * stride;
-        let segments = total.div_ceil(PARALLEL_SEGMENT_SIZE as u64);
+        let segments = total.div_ceil(segment_len(stride));
         // Rows overlapping a dictionary and a segment, and the row above.
         let span = (PARALLEL_SEGMENT_SIZE as u64 + layout.dictionary) / stride + 3;
         let buffer = usize::try_from(span)
@@ -576,7 +591,8 @@ impl Parallel {
     /// Segment `index`, to be collected in `rows`, which already holds the
     /// row above its first row and any rows after it received so far.
     fn job(&self, index: u64, rows: Vec<u8>) -> Job {
-        let start = index * PARALLEL_SEGMENT_SIZE as u64;
+        let len = segment_len(self.layout.stride());
+        let start = index * len;
         let dict_start = if index == 0 {
             0
         } else {
@@ -588,7 +604,7 @@ impl Parallel {
             first_row: dict_start / self.layout.stride(),
             dict_start,
             start,
-            end: (start + PARALLEL_SEGMENT_SIZE as u64).min(self.total),
+            end: (start + len).min(self.total),
             last: index + 1 == self.segments,
         }
     }

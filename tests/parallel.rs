@@ -85,8 +85,8 @@ fn filtered_len(case: &Case) -> usize {
     (case.fmt.row_bytes(case.width) + 1) * case.height as usize
 }
 
-/// The file of 2 threads is at most 1 % larger than one thread's.
-fn assert_within_a_percent(level: Compression, one: &[u8], two: &[u8]) {
+/// The file of 2 threads is at most `percent` % larger than one thread's.
+fn assert_within(percent: f64, level: Compression, one: &[u8], two: &[u8]) {
     let over = two.len() as f64 / one.len() as f64 - 1.0;
     println!(
         "{level:?}: 1 thread {} B, 2 threads {} B ({:+.3} %)",
@@ -94,7 +94,12 @@ fn assert_within_a_percent(level: Compression, one: &[u8], two: &[u8]) {
         two.len(),
         over * 100.0
     );
-    assert!(over < 0.01, "{level:?}: {} vs {}", two.len(), one.len());
+    assert!(
+        over * 100.0 <= percent,
+        "{level:?}: {} vs {}",
+        two.len(),
+        one.len()
+    );
 }
 
 #[test]
@@ -118,18 +123,19 @@ fn every_thread_count_from_two_gives_the_same_file() {
         // Rows in random pieces change nothing.
         assert!(encode_pieces(&mut rng, &case, &img, 3) == two, "{level:?}");
         // Each segment restarts the statistics and ends with 5 bytes.
-        assert_within_a_percent(level, &one, &two);
+        assert_within(1.0, level, &one, &two);
     }
 }
 
 #[test]
 fn segments_of_a_smooth_image_share_blocks() {
-    // The article's gradient at 2000 x 2000 (12 MB, 23 segments): each
-    // segment compresses to about 250 bytes, one block. They come back as
-    // the tokens of an open block and are joined, so the file stays within
-    // 1 % of one thread's (+0.24 % at Default, +0.31 % at Best); ended
-    // each on its own (a block and a 5-byte stored block per segment) it
-    // was 4 % larger.
+    // The article's gradient at 2000 x 2000 (12 MB, 23 segments of 87
+    // rows): each segment compresses to about 250 bytes, one block. They
+    // come back as the tokens of an open block and are joined, so the file
+    // stays within 0.3 % of one thread's (-0.04 % at Default, +0.07 % at
+    // Best); ended each on its own (a block and a 5-byte stored block per
+    // segment) it was 4 % larger, and with segments cut inside rows
+    // (splitting runs of matches) +0.36 % at Default.
     let (width, height) = (2000u32, 2000u32);
     let mut img = Vec::with_capacity(width as usize * height as usize * 3);
     for y in 0..height {
@@ -146,7 +152,7 @@ fn segments_of_a_smooth_image_share_blocks() {
         let two = encode(&case, &img, 2);
         check_png(&two, &case, &img);
         assert!(encode(&case, &img, 3) == two, "{level:?}: 3 threads");
-        assert_within_a_percent(level, &one, &two);
+        assert_within(0.3, level, &one, &two);
     }
 }
 

@@ -35,6 +35,12 @@ impl BitWriter {
         self.nbits = 0;
     }
 
+    /// Bits written so far.
+    #[cfg(test)]
+    pub(crate) fn bits(&self) -> u64 {
+        self.out.len() as u64 * 8 + self.nbits as u64
+    }
+
     /// Whether the output ends on a byte boundary, nothing pending.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) fn is_aligned(&self) -> bool {

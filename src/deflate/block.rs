@@ -341,6 +341,14 @@ pub(crate) struct HuffmanPlan {
     pub(crate) bits: u64,
 }
 
+impl HuffmanPlan {
+    /// Bits of the block's header: its 3 first bits, and for a dynamic
+    /// block the description of its codes.
+    pub(crate) fn header_bits(&self) -> u64 {
+        3 + self.header.as_ref().map_or(0, |h| h.cost())
+    }
+}
+
 /// Chooses the cheapest coding of the block in `tokens` (whose input is
 /// `raw_len` bytes): fixed or dynamic Huffman, or `None` when storing the
 /// input takes fewer bits than either and `storable` (its input is still
@@ -482,38 +490,127 @@ pub(super) fn symbol_bits(
     cost(lit, lit_freq) + cost(dist, dist_freq) + extra
 }
 
-/// Writes the block in `tokens` as `plan` says and empties `tokens`.
-pub(crate) fn write_planned(
-    w: &mut BitWriter,
-    tokens: &mut Tokens,
-    plan: &HuffmanPlan,
-    last: bool,
-) {
-    let mut lit = Code {
-        lens: [0; LITLEN_SYMBOLS],
-        codes: [0; LITLEN_SYMBOLS],
-    };
-    let mut dist = Code {
-        lens: [0; DIST_SYMBOLS],
-        codes: [0; DIST_SYMBOLS],
-    };
+/// Writes the header of a block planned as `plan` and returns its codes,
+/// for its tokens to follow.
+pub(crate) fn open_planned(w: &mut BitWriter, plan: &HuffmanPlan, last: bool) -> OpenBlock {
     match &plan.header {
         None => {
             w.put(2 | last as u32, 3);
-            fixed_codes(&mut lit, &mut dist);
+            OpenBlock {
+                lit: FIXED_LITLEN_LENGTHS,
+                dist: FIXED_DIST_LENGTHS,
+                fixed: true,
+            }
         }
         Some(header) => {
             w.put(4 | last as u32, 3);
             header.write(w, &plan.lit, &plan.dist);
-            (lit.lens, dist.lens) = (plan.lit, plan.dist);
-            canonical_codes(&lit.lens, &mut lit.codes);
-            canonical_codes(&dist.lens, &mut dist.codes);
+            OpenBlock {
+                lit: plan.lit,
+                dist: plan.dist,
+                fixed: false,
+            }
         }
     }
-    write_tokens(w, &tokens.tokens, &lit, &dist);
-    tokens.clear();
 }
 
+/// Bits of the empty fixed-Huffman block that ends a stream whose last
+/// block was closed without being marked the last: its 3 header bits and
+/// its 7-bit end-of-block code.
+pub(crate) const EMPTY_FINAL_BITS: u64 = 10;
+
+/// Writes the empty final block of [`EMPTY_FINAL_BITS`].
+pub(crate) fn write_empty_final(w: &mut BitWriter) {
+    w.put(3, 3);
+    w.put(0, 7);
+}
+
+/// A Huffman block written but for its end-of-block code: the tokens of
+/// the next block may go on in it under its codes, saving a header, where
+/// that costs little more than a block of their own ([`OpenBlock::takes`]). Over steady input (a gradient, a flat area) one
+/// block then spans many token buffers, as its statistics hold.
+pub(crate) struct OpenBlock {
+    /// The code lengths (the codes are made from them when written).
+    lit: [u8; LITLEN_SYMBOLS],
+    dist: [u8; DIST_SYMBOLS],
+    /// The block uses the fixed codes (see [`fixed_codes`]).
+    fixed: bool,
+}
+
+impl OpenBlock {
+    /// Whether `tokens`, planned as `plan` (`None`: best stored, as
+    /// `raw_len` bytes), go on in this block, and their bits if so (with
+    /// the empty final block the stream then needs if `last`). They do
+    /// when each of their symbols has a code here and these codes cost
+    /// them at most half a header more than the plan's own codes would:
+    /// a code that fits the data worse costs its extra bits again in every
+    /// block that goes on in it, while a new block's header is paid once.
+    pub(crate) fn takes(
+        &self,
+        tokens: &Tokens,
+        plan: Option<&HuffmanPlan>,
+        raw_len: usize,
+        last: bool,
+    ) -> Option<u64> {
+        let bits = self.bits_of(tokens, last)?;
+        let fits = match plan {
+            Some(plan) => {
+                let header = plan.header_bits();
+                2 * bits.saturating_sub(plan.bits - header) <= header
+            }
+            None => bits <= stored_bits(raw_len),
+        };
+        fits.then_some(bits)
+    }
+
+    /// Bits of `tokens` (their symbols as counted) under this block's
+    /// codes, with the empty final block if `last`; `None` where one of
+    /// their symbols has no code here.
+    fn bits_of(&self, tokens: &Tokens, last: bool) -> Option<u64> {
+        let coded =
+            |freq: &[u32], lens: &[u8]| freq.iter().zip(lens).all(|(&f, &l)| f == 0 || l > 0);
+        if !coded(&tokens.lit_freq, &self.lit) || !coded(&tokens.dist_freq, &self.dist) {
+            return None;
+        }
+        let bits = symbol_bits(&self.lit, &self.dist, &tokens.lit_freq, &tokens.dist_freq);
+        Some(bits + if last { EMPTY_FINAL_BITS } else { 0 })
+    }
+
+    /// Writes `tokens` under this block's codes (each of their symbols has
+    /// one: see [`takes`](Self::takes)) and empties them.
+    pub(crate) fn write(&self, w: &mut BitWriter, tokens: &mut Tokens) {
+        let (lit, dist) = self.codes();
+        write_tokens(w, &tokens.tokens, &lit, &dist);
+        tokens.clear();
+    }
+
+    fn codes(&self) -> (Code<LITLEN_SYMBOLS>, Code<DIST_SYMBOLS>) {
+        if self.fixed {
+            let mut lit = Code {
+                lens: [0; LITLEN_SYMBOLS],
+                codes: [0; LITLEN_SYMBOLS],
+            };
+            let mut dist = Code {
+                lens: [0; DIST_SYMBOLS],
+                codes: [0; DIST_SYMBOLS],
+            };
+            fixed_codes(&mut lit, &mut dist);
+            (lit, dist)
+        } else {
+            (
+                Code::from_lengths(&self.lit),
+                Code::from_lengths(&self.dist),
+            )
+        }
+    }
+
+    /// Ends the block.
+    pub(crate) fn close(&self, w: &mut BitWriter) {
+        self.codes().0.put(w, END_OF_BLOCK);
+    }
+}
+
+/// Writes the symbols of `tokens` (without an end of block).
 fn write_tokens(
     w: &mut BitWriter,
     tokens: &[u32],
@@ -524,18 +621,20 @@ fn write_tokens(
         let d = (t >> 16) as usize;
         let v = (t & 0xffff) as usize;
         if d == 0 {
+            debug_assert!(lit.lens[v] > 0, "literal {v} without a code");
             lit.put(w, v);
         } else {
             let lc = LEN_CODE[v] as usize;
             let sym = 257 + lc;
             let lbits = lit.lens[sym] as u32;
             let lextra = (v + MIN_MATCH - LEN_BASE[lc] as usize) as u32;
+            let dc = dist_code(d);
+            let dbits = dist.lens[dc] as u32;
+            debug_assert!(lbits > 0 && dbits > 0, "match without a code");
             w.put(
                 lit.codes[sym] as u32 | lextra << lbits,
                 lbits + LEN_EXTRA[lc] as u32,
             );
-            let dc = dist_code(d);
-            let dbits = dist.lens[dc] as u32;
             let dextra = (d - DIST_BASE[dc] as usize) as u32;
             w.put(
                 dist.codes[dc] as u32 | dextra << dbits,
@@ -543,7 +642,6 @@ fn write_tokens(
             );
         }
     }
-    lit.put(w, END_OF_BLOCK);
 }
 
 #[cfg(test)]
@@ -575,6 +673,102 @@ mod tests {
         assert_eq!(lit.codes[..], canonical[..LITLEN_SYMBOLS]);
         assert_eq!(dist.lens, FIXED_DIST_LENGTHS);
         assert_eq!(dist.codes, dist_canonical);
+    }
+
+    /// Tokens for a stream of `n` tokens from `seed`: literals below
+    /// `alphabet` and matches (3 to 258 bytes, up to 1000 back) of what
+    /// `out` already holds, which they extend as a decoder would.
+    fn some_tokens(n: usize, seed: u32, alphabet: u32, out: &mut Vec<u8>) -> Tokens {
+        let mut t = Tokens::new(n).unwrap();
+        let mut x = seed | 1;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if out.len() < 10 || x % 3 == 0 {
+                let b = ((x >> 8) % alphabet) as u8;
+                t.literal(b);
+                out.push(b);
+            } else {
+                let len = 3 + (x >> 8) as usize % 256;
+                let dist = 1 + (x >> 20) as usize % out.len().min(1000);
+                t.matched(len, dist);
+                for _ in 0..len {
+                    out.push(out[out.len() - dist]);
+                }
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn an_open_block_writes_what_it_counts() {
+        for (last, fixed) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut expect = Vec::new();
+            let mut first = some_tokens(3000, 7, 40, &mut expect);
+            let plan = if fixed {
+                let mut p = plan_block(&mut first, 1 << 20, false).unwrap();
+                p.header = None;
+                p
+            } else {
+                plan_block(&mut first, 1 << 20, false).unwrap()
+            };
+            assert_eq!(plan.header.is_none(), fixed);
+            let mut w = BitWriter::default();
+            let open = open_planned(&mut w, &plan, false);
+            open.write(&mut w, &mut first);
+            // The same symbols, other counts.
+            let mut next = some_tokens(2000, 99, 40, &mut expect);
+            let planned = plan_block(&mut next, 1 << 20, false).unwrap();
+            // 3000 tokens of the mix use every symbol 2000 more do.
+            let bits = open.bits_of(&next, last).expect("every symbol coded");
+            if open.takes(&next, Some(&planned), 0, last).is_some() {
+                assert!(bits <= planned.bits);
+            }
+            let before = w.bits();
+            open.write(&mut w, &mut next);
+            open.close(&mut w);
+            if last {
+                write_empty_final(&mut w);
+            }
+            assert_eq!(w.bits() - before, bits, "last {last} fixed {fixed}");
+            if !last {
+                crate::deflate::stored::write_stored(&mut w, &[], true);
+            }
+            w.align();
+            assert_eq!(
+                crate::deflate::tests::inflate(&w.out),
+                expect,
+                "last {last} fixed {fixed}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_open_block_refuses_what_its_codes_lack_or_fit_badly() {
+        let mut out = Vec::new();
+        let mut first = some_tokens(3000, 7, 40, &mut out);
+        let plan = plan_block(&mut first, 1 << 20, false).unwrap();
+        let mut w = BitWriter::default();
+        let open = open_planned(&mut w, &plan, false);
+        // A literal the block never saw has no code in it.
+        let mut unseen = Tokens::new(10).unwrap();
+        unseen.literal(200);
+        let p = plan_block(&mut unseen, 1, false).unwrap();
+        assert_eq!(open.takes(&unseen, Some(&p), 1, false), None);
+        // One literal over and over: coded, but at several bits each,
+        // where a block of its own codes it in one.
+        let mut one = Tokens::new(5000).unwrap();
+        for _ in 0..5000 {
+            one.literal(3);
+        }
+        let p = plan_block(&mut one, 5000, false).unwrap();
+        assert!(open.bits_of(&one, false).is_some());
+        assert_eq!(open.takes(&one, Some(&p), 5000, false), None);
+        // The same mix as the block's own: taken.
+        let mut same = some_tokens(3000, 7, 40, &mut Vec::new());
+        let p = plan_block(&mut same, 1 << 20, false).unwrap();
+        assert!(open.takes(&same, Some(&p), 1 << 20, false).is_some());
     }
 
     /// `split_bits` against the slow way: each part collected in tokens

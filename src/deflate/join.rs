@@ -9,7 +9,9 @@
 //!
 //! The joiner keeps one open block. Tokens join it while they fit in one
 //! block and one block costs no more than two; otherwise the open block
-//! is written and they open the next. Before bytes the open block is
+//! is written and they open the next. A block written is left unended,
+//! for the next to go on in it under its codes where that costs little
+//! more ([`OpenBlock`]). Before bytes the open block is
 //! written and the stream aligned with an empty stored block, so that the
 //! bytes follow on a byte boundary. On images whose segments each
 //! compress to a few hundred bytes (gradients, flat areas) this saves a
@@ -24,13 +26,16 @@ use alloc::vec::Vec;
 
 use super::AllocError;
 use super::bits::BitWriter;
-use super::block::{MAX_TOKENS, Tokens, plan_block, write_planned};
+use super::block::{MAX_TOKENS, OpenBlock, Tokens, open_planned, plan_block, write_empty_final};
 use super::stored::write_stored;
 
 /// The end of the joined stream, and its open block.
 pub(crate) struct Joiner {
     bits: BitWriter,
     open: Tokens,
+    /// The block last written, left open for the next tokens to go on in
+    /// it (see [`OpenBlock`]).
+    written: Option<OpenBlock>,
 }
 
 impl Joiner {
@@ -38,6 +43,7 @@ impl Joiner {
         Ok(Joiner {
             bits: BitWriter::default(),
             open: Tokens::new(Self::TOKENS)?,
+            written: None,
         })
     }
 
@@ -67,6 +73,9 @@ impl Joiner {
         if !self.open.is_empty() {
             self.write_open(false);
         }
+        if let Some(written) = self.written.take() {
+            written.close(&mut self.bits);
+        }
         if !self.bits.is_aligned() {
             write_stored(&mut self.bits, &[], false);
         }
@@ -87,10 +96,36 @@ impl Joiner {
         &mut self.bits.out
     }
 
+    /// Writes the open block's tokens: on in the block written before, if
+    /// that takes them ([`OpenBlock::takes`]), or else as a new block, left
+    /// open unless `last`.
     fn write_open(&mut self, last: bool) {
         // Tokens come only from blocks that are not to be stored.
-        if let Some(plan) = plan_block(&mut self.open, 0, false) {
-            write_planned(&mut self.bits, &mut self.open, &plan, last);
+        let Some(plan) = plan_block(&mut self.open, 0, false) else {
+            return;
+        };
+        let w = &mut self.bits;
+        let goes_on = (self.written.as_ref())
+            .is_some_and(|written| written.takes(&self.open, Some(&plan), 0, last).is_some());
+        if goes_on {
+            let written = self.written.as_ref().expect("an open block");
+            written.write(w, &mut self.open);
+            if last {
+                written.close(w);
+                write_empty_final(w);
+                self.written = None;
+            }
+            return;
+        }
+        if let Some(written) = self.written.take() {
+            written.close(w);
+        }
+        let block = open_planned(w, &plan, last);
+        block.write(w, &mut self.open);
+        if last {
+            block.close(w);
+        } else {
+            self.written = Some(block);
         }
     }
 }

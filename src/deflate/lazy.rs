@@ -202,6 +202,7 @@ impl Lz {
         // nothing pending before `s`.
         debug_assert!(!self.lazy.match_available && self.lazy.match_length < MIN_MATCH);
         debug_assert!(self.tokens.is_empty() && self.block_start == s && self.block_end == s);
+        self.close_block(w);
         match rle::Plan::new(&self.m.window[s..s + n]) {
             Some(plan) => {
                 self.end_stored_run(w, s);

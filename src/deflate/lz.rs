@@ -71,7 +71,9 @@
 
 use super::AllocError;
 use super::bits::BitWriter;
-use super::block::{Tokens, plan_block, split_bits, stored_bits, write_planned};
+use super::block::{
+    OpenBlock, Tokens, open_planned, plan_block, split_bits, stored_bits, write_empty_final,
+};
 use super::lazy::Lazy;
 use super::matcher::Matcher;
 use super::optimal::Optimal;
@@ -100,6 +102,10 @@ pub(super) struct Lz {
     /// Tokens the current block held at the last slide it went on past
     /// (0 if none; see [`Lz::goes_on`]).
     went_on: usize,
+    /// The block last written, left open for the next one's tokens to go
+    /// on in it (see [`OpenBlock`]). Never while a stored run waits: the
+    /// run follows a closed block.
+    open: Option<OpenBlock>,
     /// The lazy parser's state (unused by the optimal parser).
     pub(super) lazy: Lazy,
     /// The optimal parser's buffers, at the level that uses it.
@@ -132,6 +138,7 @@ impl Lz {
             long_blocks: sizes.long_blocks,
             lost: 0,
             went_on: 0,
+            open: None,
             lazy: Lazy::new(!optimal),
             optimal: if optimal {
                 Some(alloc::boxed::Box::new(Optimal::new(sizes.chunk)?))
@@ -174,6 +181,7 @@ impl Lz {
         self.compress(w, true);
         self.check_all_coded();
         self.flush_block(w, false);
+        self.close_block(w);
         self.end_stored_run(w, self.block_start);
         debug_assert!(self.lazy.is_idle() && self.tokens.is_empty() && self.stored.is_empty());
         debug_assert_eq!(
@@ -191,12 +199,13 @@ impl Lz {
     }
 
     /// After [`code_all`](Self::code_all): moves the current block's
-    /// tokens out unwritten, if no stored run waits before them and they
-    /// compress too well to be stored (their input need not stay at hand).
-    /// `None`, and nothing changed, otherwise.
+    /// tokens out unwritten, if they are all the engine coded (no block
+    /// written before them, no stored run waiting) and they compress too
+    /// well to be stored (their input need not stay at hand). `None`, and
+    /// nothing changed, otherwise.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn take_open_block(&mut self) -> Result<Option<Tokens>, AllocError> {
-        if self.tokens.is_empty() || !self.stored.is_empty() {
+        if self.tokens.is_empty() || !self.stored.is_empty() || self.open.is_some() {
             return Ok(None);
         }
         let len = self.block_end - self.block_start + self.lost;
@@ -227,6 +236,7 @@ impl Lz {
         self.block_end = 0;
         self.lost = 0;
         self.went_on = 0;
+        self.open = None;
         self.stored = StoredRun::default();
         self.tokens.clear();
         self.lazy = Lazy::new(self.lazy.weighs());
@@ -276,6 +286,7 @@ impl Lz {
                 self.lazy.due_from_slide = self.lazy.plain_due > 0;
             }
         }
+        debug_assert!(self.open.is_none() || self.stored.is_empty());
         self.stored
             .slide(w, &self.m.window, self.block_start, shift);
         self.lazy.slide(shift);
@@ -331,8 +342,11 @@ impl Lz {
         on
     }
 
-    /// Codes the current block. A block best stored is not written at once
-    /// but joins the stored run.
+    /// Codes the current block: in the open block, where its tokens cost
+    /// little more there than as a block of their own
+    /// ([`OpenBlock::takes`]), or else as a new block, left open unless
+    /// `last`. A block best stored is not written
+    /// at once but joins the stored run.
     pub(super) fn flush_block(&mut self, w: &mut BitWriter, last: bool) {
         if self.tokens.is_empty() && !last {
             return;
@@ -349,22 +363,41 @@ impl Lz {
         } else {
             plan_block(&mut self.tokens, len, lost == 0)
         };
+        let new_bits = plan.as_ref().map_or(stored_bits(len), |p| p.bits);
+        let goes_on = (self.open.as_ref())
+            .and_then(|open| open.takes(&self.tokens, plan.as_ref(), len, last));
         if self.lazy.weighs() && !last {
             let (bits, from) = if let Some(split) = tail {
                 (split.tail_in_whole, end - split.tail_len)
             } else {
-                let bits = plan.as_ref().map_or(stored_bits(len), |p| p.bits);
+                let bits = goes_on.unwrap_or(new_bits);
                 // A long block is weighed on the part still at hand.
                 (bits * (end - start) as u64 / len.max(1) as u64, start)
             };
             self.weigh_block(bits, from, end);
         }
-        match plan {
-            Some(plan) => {
-                self.end_stored_run(w, start);
-                write_planned(w, &mut self.tokens, &plan, last);
+        match (&self.open, plan) {
+            (Some(open), _) if goes_on.is_some() => {
+                probe!(BlockGoesOn);
+                open.write(w, &mut self.tokens);
+                if last {
+                    self.close_block(w);
+                    write_empty_final(w);
+                }
             }
-            None => {
+            (_, Some(plan)) => {
+                self.close_block(w);
+                self.end_stored_run(w, start);
+                let open = open_planned(w, &plan, last);
+                open.write(w, &mut self.tokens);
+                if last {
+                    open.close(w);
+                } else {
+                    self.open = Some(open);
+                }
+            }
+            (_, None) => {
+                self.close_block(w);
                 self.tokens.clear();
                 self.stored.store(w, &self.m.window, start, end, last);
                 if self.long_blocks {
@@ -374,6 +407,14 @@ impl Lz {
         }
         self.block_start = end;
         self.went_on = 0;
+    }
+
+    /// Ends the open block, if any: something other than its tokens
+    /// follows.
+    pub(super) fn close_block(&mut self, w: &mut BitWriter) {
+        if let Some(open) = self.open.take() {
+            open.close(w);
+        }
     }
 
     /// Writes the stored run waiting before `to`, if any: a Huffman block

@@ -49,6 +49,8 @@ pub(crate) mod probe {
         SlideGoesOn,
         /// A block was flushed because its token buffer was full.
         FullBlock,
+        /// A block's tokens went on in the block before, under its codes.
+        BlockGoesOn,
         /// The lazy parser left matching for run-length segments.
         LeaveLazy,
         /// ... while it held a byte back.
@@ -62,11 +64,12 @@ pub(crate) mod probe {
     }
 
     /// Names of the paths, for reports.
-    pub(crate) const NAMES: [&str; 9] = [
+    pub(crate) const NAMES: [&str; 10] = [
         "slide",
         "slide_flush",
         "slide_goes_on",
         "full_block",
+        "block_goes_on",
         "leave_lazy",
         "leave_lazy_held_byte",
         "leave_lazy_after_slide",
@@ -74,13 +77,13 @@ pub(crate) mod probe {
         "stored_run",
     ];
 
-    static COUNTS: [AtomicUsize; 9] = [const { AtomicUsize::new(0) }; 9];
+    static COUNTS: [AtomicUsize; 10] = [const { AtomicUsize::new(0) }; 10];
 
     pub(crate) fn hit(p: Path) {
         COUNTS[p as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn counts() -> [usize; 9] {
+    pub(crate) fn counts() -> [usize; 10] {
         core::array::from_fn(|i| COUNTS[i].load(Ordering::Relaxed))
     }
 }
@@ -894,6 +897,66 @@ mod tests {
                 lens.len()
             );
         }
+    }
+
+    #[test]
+    fn blocks_of_steady_input_go_on_past_their_token_buffer() {
+        // 6 MB in about 23 Ki tokens, in buffers of 1 Ki tokens: each full
+        // buffer used to end a block; now the next goes on in it under
+        // its codes.
+        let data = flat_rows(2000);
+        let sizes = Sizes {
+            tokens: 1024,
+            ..Sizes::FULL
+        };
+        for level in [Compression::Default, Compression::Best] {
+            let mut d = Deflater::sized(level, None, &sizes).unwrap();
+            for p in data.chunks(70_000) {
+                d.write(p);
+            }
+            d.finish();
+            let out = core::mem::take(d.output());
+            assert_eq!(inflate(&out), data);
+            let lens = block_lengths(&out);
+            assert_eq!(lens.iter().sum::<usize>(), data.len());
+            let blocks = lens.iter().filter(|&&l| l > 0).count();
+            assert!(blocks <= 3, "{level:?}: {blocks} blocks of {lens:?}");
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn joined_blocks_go_on_past_the_joiners_buffer() {
+        // Six segments of 20,000 tokens each (runs of zeros, a one now and
+        // then): three fill the joiner's block, and the next three go on
+        // in it.
+        let mut joiner = Joiner::new().unwrap();
+        let mut expect = Vec::new();
+        for _ in 0..6 {
+            let mut t = Tokens::new(20_000).unwrap();
+            for k in 0..20_000 {
+                if k % 100 == 0 {
+                    t.literal(1);
+                    expect.push(1);
+                } else {
+                    if expect.is_empty() {
+                        t.literal(0);
+                        expect.push(0);
+                        continue;
+                    }
+                    t.matched(258, 1);
+                    let b = expect[expect.len() - 1];
+                    expect.extend(core::iter::repeat_n(b, 258));
+                }
+            }
+            joiner.add_tokens(&t);
+        }
+        joiner.finish();
+        let out = core::mem::take(joiner.output());
+        assert_eq!(inflate(&out), expect);
+        let lens = block_lengths(&out);
+        let blocks = lens.iter().filter(|&&l| l > 0).count();
+        assert_eq!(blocks, 1, "{lens:?}");
     }
 
     #[test]
