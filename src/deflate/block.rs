@@ -68,13 +68,6 @@ impl Tokens {
         self.tokens.len()
     }
 
-    /// Sets how many tokens make the block full (at most what it was made
-    /// for).
-    pub(crate) fn set_capacity(&mut self, capacity: usize) {
-        debug_assert!(capacity <= self.tokens.capacity());
-        self.capacity = capacity;
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.tokens.is_empty()
     }

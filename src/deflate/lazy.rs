@@ -12,8 +12,6 @@
 //! under a memory limit)
 //! skip match search and go to the run-length coder, 1, 2, 4, then up to
 //! [`PLAIN_RUN`] segments in a row while matching keeps losing when tried.
-//! Each try is a short trial block ([`Lz::start_trial`]), so that it is
-//! weighed soon, as is the first block after a dictionary.
 //!
 //! The states and their only transitions:
 //!
@@ -228,7 +226,6 @@ impl Lz {
         self.lazy.plain_left -= 1;
         if self.lazy.plain_left == 0 {
             probe!(ResumeLazy);
-            self.start_trial();
             // Matching resumes: the history it reaches goes into the chains,
             // but for the last strings not yet whole (a segment can end at
             // the end of the input at hand, even at the window's end).

@@ -80,9 +80,6 @@ use super::optimal::Optimal;
 use super::stored::StoredRun;
 use crate::level::MatchParams;
 
-/// Tokens of a trial block of the lazy parser ([`Lz::start_trial`]).
-const TRIAL_TOKENS: usize = 4096;
-
 /// The state of a matching level; see the module docs.
 pub(super) struct Lz {
     pub(super) p: MatchParams,
@@ -92,10 +89,6 @@ pub(super) struct Lz {
     pub(super) block_end: usize,
     pub(super) stored: StoredRun,
     pub(super) tokens: Tokens,
-    /// Tokens a full block holds ([`Sizes::tokens`](super::Sizes)); a
-    /// trial block of the lazy parser holds fewer (see
-    /// [`Lz::start_trial`]).
-    block_tokens: usize,
     /// Input per run-length segment of the lazy parser.
     pub(super) segment: usize,
     /// Under a memory limit, a block may outgrow the window (as in zlib):
@@ -141,7 +134,6 @@ impl Lz {
             block_end: 0,
             stored: StoredRun::default(),
             tokens: Tokens::new(sizes.tokens)?,
-            block_tokens: sizes.tokens,
             segment: sizes.segment,
             long_blocks: sizes.long_blocks,
             lost: 0,
@@ -247,7 +239,6 @@ impl Lz {
         self.open = None;
         self.stored = StoredRun::default();
         self.tokens.clear();
-        self.tokens.set_capacity(self.block_tokens);
         self.lazy = Lazy::new(self.lazy.weighs());
         if let Some(opt) = &mut self.optimal {
             opt.reset();
@@ -268,7 +259,6 @@ impl Lz {
         debug_assert!(self.tokens.is_empty() && self.stored.is_empty());
         let dict = &dict[dict.len().saturating_sub(self.m.wsize)..];
         self.m.prime(dict);
-        self.start_trial();
         self.block_start = dict.len();
         self.block_end = dict.len();
         self.lazy.after_dictionary(dict.len());
@@ -417,22 +407,6 @@ impl Lz {
         }
         self.block_start = end;
         self.went_on = 0;
-        self.tokens.set_capacity(self.block_tokens);
-    }
-
-    /// Makes the next block a trial of matching, at the lazy level: short
-    /// ([`TRIAL_TOKENS`]), so that its weighing against run-length coding
-    /// comes soon. Where matching resumes after run-length segments, and
-    /// where a segment of the parallel writer starts after its dictionary,
-    /// a full block of input that runs code better would otherwise be
-    /// matched first (or until the next slide ends it, wherever that
-    /// falls).
-    pub(super) fn start_trial(&mut self) {
-        if self.lazy.weighs() {
-            debug_assert!(self.tokens.is_empty());
-            self.tokens
-                .set_capacity(TRIAL_TOKENS.min(self.block_tokens));
-        }
     }
 
     /// Ends the open block, if any: something other than its tokens
