@@ -63,6 +63,11 @@ pub(super) struct Lazy {
     pub(super) plain_due: u32,
     /// Positions before this one are in the hash chains.
     indexed_to: usize,
+    /// Where matching resumed with the strings from `.0` to `.1` (the
+    /// resume point) left out of the chains, their hashed bytes not all
+    /// at hand yet: they go in as soon as they are, before any position
+    /// is parsed (see [`Lz::index_left_out`]).
+    left_out: Option<(usize, usize)>,
     /// The pending `plain_due` came from a slide's flush (for the probes).
     #[cfg(feature = "__internal")]
     pub(super) due_from_slide: bool,
@@ -81,6 +86,7 @@ impl Lazy {
             plain_run: 0,
             plain_due: 0,
             indexed_to: 0,
+            left_out: None,
             #[cfg(feature = "__internal")]
             due_from_slide: false,
         }
@@ -113,6 +119,9 @@ impl Lazy {
         // A pending match stays inside the window.
         debug_assert!(self.match_length < MIN_MATCH || self.match_start >= shift);
         self.indexed_to = self.indexed_to.saturating_sub(shift);
+        if let Some((from, to)) = &mut self.left_out {
+            (*from, *to) = (from.saturating_sub(shift), to.saturating_sub(shift));
+        }
         self.match_start = self.match_start.saturating_sub(shift);
         self.prev_match = self.prev_match.saturating_sub(shift);
     }
@@ -228,15 +237,34 @@ impl Lz {
             probe!(ResumeLazy);
             // Matching resumes: the history it reaches goes into the chains,
             // but for the last strings not yet whole (a segment can end at
-            // the end of the input at hand, even at the window's end).
+            // the end of the input at hand, even at the window's end): those
+            // go in when more input comes, so that the chains do not
+            // depend on how the input was cut into pieces.
             let s = self.m.strstart;
-            let whole = (self.m.end() + 1).saturating_sub(MIN_MATCH);
             let from = self.lazy.indexed_to.max(s.saturating_sub(self.m.max_dist));
-            for pos in from..s.min(whole) {
-                self.m.insert(pos);
-            }
+            self.lazy.left_out = Some((from, s));
+            self.index_left_out();
         }
         true
+    }
+
+    /// Indexes the strings left out where matching resumed whose hashed
+    /// bytes are now all at hand. Only before any position after the
+    /// resume point is parsed (at the end of the input, parsed with
+    /// `flush`, the last few may never be whole: they are dropped).
+    fn index_left_out(&mut self) {
+        let Some((from, s)) = self.lazy.left_out else {
+            return;
+        };
+        if self.m.strstart != s {
+            self.lazy.left_out = None;
+            return;
+        }
+        let to = s.min(self.m.whole_end());
+        for pos in from..to {
+            self.m.insert(pos);
+        }
+        self.lazy.left_out = (to < s).then_some((to.max(from), s));
     }
 
     /// Defers each match by one position in case the next one is longer.
@@ -244,6 +272,7 @@ impl Lz {
     /// Returns `true` when it stopped to hand over to run-length segments,
     /// `false` when the input at hand ran out.
     fn match_lazily(&mut self, w: &mut BitWriter, flush: bool) -> bool {
+        self.index_left_out();
         loop {
             if self.lazy.plain_due > 0 {
                 self.leave_lazy();

@@ -138,6 +138,13 @@ impl Matcher {
         self.strstart + self.lookahead
     }
 
+    /// The first position whose hashed bytes (3, or 4 with `hash4`) are
+    /// not all at hand: strings before it can be indexed.
+    pub(super) fn whole_end(&self) -> usize {
+        let hashed = if self.hash4 { 4 } else { MIN_MATCH };
+        (self.end() + 1).saturating_sub(hashed)
+    }
+
     /// Appends as much of `data` as fits; returns how much.
     pub(super) fn fill(&mut self, data: &[u8]) -> usize {
         let end = self.end();

@@ -594,6 +594,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn pieces_of_any_size_give_the_same_stream_where_matching_resumes() {
+        // Residuals, which the default level codes partly by runs: with
+        // small pieces a run-length segment ends at the end of the input
+        // at hand, and the last strings before the point where matching
+        // resumes are not whole yet. They were left out of the chains for
+        // good, and the matches after it came out other than with the
+        // input in one piece (fails with pieces of 1 byte without the
+        // catching up of `Lz::index_left_out`).
+        let data = samples()[10].clone();
+        let whole = deflate(&data, Compression::Default);
+        for piece in [1, 2, 3, 5] {
+            let mut d = Deflater::new(Compression::Default).unwrap();
+            for p in data.chunks(piece) {
+                d.write(p);
+            }
+            d.finish();
+            assert!(*d.output() == whole, "piece {piece}");
+        }
+    }
+
     /// Compresses `data` in segments of `seg` bytes as the parallel writer
     /// does: each after the 32 KiB before it as dictionary (none with
     /// `dict` false), fed in pieces of `piece` bytes, ended by a sync flush,
