@@ -32,8 +32,11 @@
 //!   run-length segments start with no token pending and `block_start ==
 //!   block_end == strstart` (asserted).
 //! - **Run-length -> lazy**: after the last segment the history a match
-//!   can reach is indexed into the hash chains (whole strings only); the
-//!   lazy state is already clean.
+//!   can reach is indexed into the hash chains; strings whose hashed
+//!   bytes are not all at hand yet go in as soon as they are, before any
+//!   position is parsed (`Lazy::left_out`), so that the chains do not
+//!   depend on how the input came in pieces. The lazy state is already
+//!   clean.
 //! - **Stored runs** are joined across blocks and written before the next
 //!   Huffman block or run-length segment, before the window slides past
 //!   them, and at the end.
