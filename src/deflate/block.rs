@@ -143,6 +143,12 @@ pub(super) struct Code<const N: usize> {
 }
 
 impl<const N: usize> Code<N> {
+    /// No symbol coded.
+    pub(super) const EMPTY: Self = Code {
+        lens: [0; N],
+        codes: [0; N],
+    };
+
     /// The canonical code with lengths `lens`.
     pub(super) fn from_lengths(lens: &[u8; N]) -> Self {
         let mut code = Code {
@@ -492,7 +498,7 @@ pub(super) fn symbol_bits(
 
 /// Writes the header of a block planned as `plan` and returns its codes,
 /// for its tokens to follow.
-pub(crate) fn open_planned(w: &mut BitWriter, plan: &HuffmanPlan, last: bool) -> OpenBlock {
+fn open_planned(w: &mut BitWriter, plan: &HuffmanPlan, last: bool) -> OpenBlock {
     match &plan.header {
         None => {
             w.put(2 | last as u32, 3);
@@ -520,9 +526,51 @@ pub(crate) fn open_planned(w: &mut BitWriter, plan: &HuffmanPlan, last: bool) ->
 pub(crate) const EMPTY_FINAL_BITS: u64 = 10;
 
 /// Writes the empty final block of [`EMPTY_FINAL_BITS`].
-pub(crate) fn write_empty_final(w: &mut BitWriter) {
+fn write_empty_final(w: &mut BitWriter) {
     w.put(3, 3);
     w.put(0, 7);
+}
+
+/// Writes `tokens` on in the block left open in `open` (which takes them:
+/// [`OpenBlock::takes`]); with `last`, ends it and the stream (with the
+/// empty final block).
+pub(crate) fn write_on(
+    w: &mut BitWriter,
+    open: &mut Option<OpenBlock>,
+    tokens: &mut Tokens,
+    last: bool,
+) {
+    let Some(block) = open else {
+        debug_assert!(false, "no open block");
+        return;
+    };
+    block.write(w, tokens);
+    if last {
+        block.close(w);
+        write_empty_final(w);
+        *open = None;
+    }
+}
+
+/// Writes `tokens` as a new block planned as `plan`, left open in `open`
+/// unless `last` (the block open before is ended first).
+pub(crate) fn write_new(
+    w: &mut BitWriter,
+    open: &mut Option<OpenBlock>,
+    tokens: &mut Tokens,
+    plan: &HuffmanPlan,
+    last: bool,
+) {
+    if let Some(before) = open.take() {
+        before.close(w);
+    }
+    let block = open_planned(w, plan, last);
+    block.write(w, tokens);
+    if last {
+        block.close(w);
+    } else {
+        *open = Some(block);
+    }
 }
 
 /// A Huffman block written but for its end-of-block code: the tokens of
@@ -586,14 +634,7 @@ impl OpenBlock {
 
     fn codes(&self) -> (Code<LITLEN_SYMBOLS>, Code<DIST_SYMBOLS>) {
         if self.fixed {
-            let mut lit = Code {
-                lens: [0; LITLEN_SYMBOLS],
-                codes: [0; LITLEN_SYMBOLS],
-            };
-            let mut dist = Code {
-                lens: [0; DIST_SYMBOLS],
-                codes: [0; DIST_SYMBOLS],
-            };
+            let (mut lit, mut dist) = (Code::EMPTY, Code::EMPTY);
             fixed_codes(&mut lit, &mut dist);
             (lit, dist)
         } else {
@@ -660,14 +701,7 @@ mod tests {
         canonical_codes(&all, &mut canonical);
         let mut dist_canonical = [0u16; DIST_SYMBOLS];
         canonical_codes(&FIXED_DIST_LENGTHS, &mut dist_canonical);
-        let mut lit = Code {
-            lens: [0; LITLEN_SYMBOLS],
-            codes: [0; LITLEN_SYMBOLS],
-        };
-        let mut dist = Code {
-            lens: [0; DIST_SYMBOLS],
-            codes: [0; DIST_SYMBOLS],
-        };
+        let (mut lit, mut dist) = (Code::EMPTY, Code::EMPTY);
         fixed_codes(&mut lit, &mut dist);
         assert_eq!(lit.lens, FIXED_LITLEN_LENGTHS);
         assert_eq!(lit.codes[..], canonical[..LITLEN_SYMBOLS]);

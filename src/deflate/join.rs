@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 
 use super::AllocError;
 use super::bits::BitWriter;
-use super::block::{MAX_TOKENS, OpenBlock, Tokens, open_planned, plan_block, write_empty_final};
+use super::block::{MAX_TOKENS, OpenBlock, Tokens, plan_block, write_new, write_on};
 use super::stored::write_stored;
 
 /// The end of the joined stream, and its open block.
@@ -108,24 +108,9 @@ impl Joiner {
         let goes_on = (self.written.as_ref())
             .is_some_and(|written| written.takes(&self.open, Some(&plan), 0, last).is_some());
         if goes_on {
-            let written = self.written.as_ref().expect("an open block");
-            written.write(w, &mut self.open);
-            if last {
-                written.close(w);
-                write_empty_final(w);
-                self.written = None;
-            }
-            return;
-        }
-        if let Some(written) = self.written.take() {
-            written.close(w);
-        }
-        let block = open_planned(w, &plan, last);
-        block.write(w, &mut self.open);
-        if last {
-            block.close(w);
+            write_on(w, &mut self.written, &mut self.open, last);
         } else {
-            self.written = Some(block);
+            write_new(w, &mut self.written, &mut self.open, &plan, last);
         }
     }
 }

@@ -74,9 +74,7 @@
 
 use super::AllocError;
 use super::bits::BitWriter;
-use super::block::{
-    OpenBlock, Tokens, open_planned, plan_block, split_bits, stored_bits, write_empty_final,
-};
+use super::block::{OpenBlock, Tokens, plan_block, split_bits, stored_bits, write_new, write_on};
 use super::lazy::Lazy;
 use super::matcher::Matcher;
 use super::optimal::Optimal;
@@ -379,27 +377,17 @@ impl Lz {
             };
             self.weigh_block(bits, from, end);
         }
-        match (&self.open, plan) {
-            (Some(open), _) if goes_on.is_some() => {
+        match plan {
+            _ if goes_on.is_some() => {
                 probe!(BlockGoesOn);
-                open.write(w, &mut self.tokens);
-                if last {
-                    self.close_block(w);
-                    write_empty_final(w);
-                }
+                write_on(w, &mut self.open, &mut self.tokens, last);
             }
-            (_, Some(plan)) => {
+            Some(plan) => {
                 self.close_block(w);
                 self.end_stored_run(w, start);
-                let open = open_planned(w, &plan, last);
-                open.write(w, &mut self.tokens);
-                if last {
-                    open.close(w);
-                } else {
-                    self.open = Some(open);
-                }
+                write_new(w, &mut self.open, &mut self.tokens, &plan, last);
             }
-            (_, None) => {
+            None => {
                 self.close_block(w);
                 self.tokens.clear();
                 self.stored.store(w, &self.m.window, start, end, last);
