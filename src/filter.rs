@@ -124,7 +124,11 @@ pub(crate) fn filter_row(
     scratch: &mut [u8],
 ) {
     match kind {
-        Filter::Adaptive | Filter::Entropy if repeat => apply(Filter::Up, cur, prev, bpp, out),
+        // Up of a row equal to the one above: all zeros.
+        Filter::Adaptive | Filter::Entropy if repeat => {
+            out[0] = Filter::Up.type_byte();
+            out[1..].fill(0);
+        }
         Filter::Adaptive => apply_adaptive(cur, prev, bpp, out, sparse),
         Filter::Entropy => apply_min_entropy(cur, prev, bpp, out, scratch),
         kind => apply(kind, cur, prev, bpp, out),

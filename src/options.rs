@@ -193,8 +193,8 @@ impl Options {
     /// larger at `Best`.
     ///
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
-    /// The other levels run at 1 to 1.5 GB/s on one thread, where copying
-    /// the rows into segments costs more than more threads give back, and
+    /// The other levels run at 1 to 1.5 GB/s on one thread, where handing
+    /// the rows over in segments costs more than more threads give back, and
     /// stay on the calling thread, as does an image of one segment or less;
     /// see [`effective_threads`](Self::effective_threads). No more threads
     /// than segments are started.
@@ -204,20 +204,21 @@ impl Options {
     /// and `R` the bytes of one row, the writer holds at most
     ///
     /// ```text
-    /// (w + 2) × (S + D + 3R + T)                segments: w compressing,
+    /// (w + 2) × (S + D + T)                     segments: w compressing,
     ///                                           1 waiting, 1 collecting
-    /// + w × (compressor + D + 2R)               each thread's own state
+    /// + w × compressor                          each thread's own state
     /// + 4T                                      the block segments join
+    /// + 4R                                      the filter's rows
     /// + IDAT chunk size                         output not yet a chunk
     /// ```
     ///
     /// where the compressor is one thread's deflate state with room for
     /// the output of a segment's end (about 830 KiB at `Default`, 880 KiB
     /// at `Best`) and `T` one block of tokens (65 KiB). With 2 threads
-    /// that is about 4.5 MiB whatever the height;
-    /// `tests/memory.rs` measures it. (Rows of under 16 bytes that do not
-    /// compress can add up to half a segment per thread: their output
-    /// outgrows the rows it replaces.)
+    /// that is about 4.4 MiB whatever the height;
+    /// `tests/memory.rs` measures it. (Data that does not compress can add
+    /// a few blocks' worth per thread: its output outgrows the input it
+    /// replaces.)
     ///
     /// If the system refuses to start a thread, the writer goes on with
     /// those it has, or compresses the segments on the calling thread: the

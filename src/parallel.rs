@@ -7,17 +7,16 @@
 //! fall in the rows. The cuts depend on the image alone, so the output is
 //! the same for any number of threads from 2 up.
 //!
-//! - The calling thread copies each row into the buffer of the segment
-//!   being collected, behind the rows before it; a full segment goes to a
-//!   pool of worker threads, and the next one starts with the rows it
-//!   shares with it: the row above its first row, which filtering reads,
-//!   and at the matching levels the rows of the 32 KiB before it.
-//! - A worker filters the segment's rows, primes a reset compressor with
-//!   the 32 KiB of filtered data before the segment as its dictionary,
-//!   compresses the segment and ends it with a sync flush (the last
-//!   segment with the final block), all as `deflate` states at its
-//!   hand-overs. The compressed data replaces the rows in the same buffer,
-//!   behind the row still being read. A segment that is one block that
+//! - The calling thread filters each row (the writer does, as on one
+//!   thread) into the buffer of the segment being collected, behind the
+//!   rows before it; a full segment goes to a pool of worker threads, and
+//!   the next one starts with its dictionary, at the matching levels the
+//!   32 KiB of filtered data before it.
+//! - A worker primes a reset compressor with the dictionary, compresses
+//!   the segment and ends it with a sync flush (the last segment with the
+//!   final block), all as `deflate` states at its hand-overs. The
+//!   compressed data replaces the filtered data in the same buffer,
+//!   behind the piece being read. A segment that is one block that
 //!   compresses well comes back instead as that block's tokens, unwritten
 //!   (`Deflater::end_segment`).
 //! - The calling thread writes the segments in order as IDAT chunks,
@@ -29,17 +28,16 @@
 //!
 //! At most `workers + 1` segments are out at once (one waiting for a
 //! worker, so that none waits for the calling thread), and one is being
-//! collected: `workers + 2` buffers of about one segment each, made when
-//! the writer starts, and as many blocks of tokens at most, with the
-//! joiner's. Each worker holds a compressor, a filtered row (two with the
-//! entropy filter) and a dictionary. See [`Options::threads`] for the
-//! formula.
+//! collected: `workers + 2` buffers of a segment and its dictionary each,
+//! made when the writer starts, and as many blocks of tokens at most, with
+//! the joiner's. Each worker holds a compressor. See [`Options::threads`]
+//! for the formula.
 //!
 //! # Failures
 //!
 //! Every segment sent out comes back, compressed or as a failure: a worker
 //! catches its own panic, reports it and stops. A sink error or a failure
-//! stops the pool (workers drop what they are doing at the next row), and
+//! stops the pool (workers drop what they are doing at the next piece), and
 //! dropping the writer joins its threads, so none outlives it.
 //!
 //! [`Options::threads`]: crate::Options::threads
@@ -58,7 +56,6 @@ use crate::chunk;
 use crate::color::Geometry;
 use crate::deflate::{AllocError, Deflater, Joiner, Tokens, reserve, zeroed};
 use crate::error::Error;
-use crate::filter::{self, Filter};
 use crate::level::{Compression, Engine};
 use crate::sink::Sink;
 use crate::zlib;
@@ -120,11 +117,12 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
     let compressor = crate::deflate::Sizes::FULL.bytes(options.compression.plan().engine, None)
         + PARALLEL_SEGMENT_SIZE / 2;
     // A segment may come back as the tokens of one block instead.
-    let per_segment = PARALLEL_SEGMENT_SIZE + d + 3 * r + Joiner::SEGMENT_BYTES;
-    let per_worker = compressor + d + 2 * r + 16 * 1024;
+    let per_segment = PARALLEL_SEGMENT_SIZE + d + Joiner::SEGMENT_BYTES;
+    let per_worker = compressor + 16 * 1024;
     (w + 2)
         .saturating_mul(per_segment)
         .saturating_add(w.saturating_mul(per_worker))
+        .saturating_add(r.saturating_mul(4))
         .saturating_add(Joiner::BYTES)
         .saturating_add(options.effective_idat_chunk_size() as usize)
         .saturating_add(crate::metadata::Trailer::bytes(&options.metadata))
@@ -151,10 +149,8 @@ fn segment_len(stride: u64) -> u64 {
 /// What a worker needs to know about the image.
 #[derive(Clone, Copy)]
 struct Layout {
-    row_bytes: usize,
-    bpp: usize,
-    filter: Filter,
-    sparse: bool,
+    /// Filtered bytes per row: the filter byte and the row.
+    stride: u64,
     level: Compression,
     /// Bytes of history before each segment after the first.
     dictionary: u64,
@@ -163,25 +159,16 @@ struct Layout {
     panic_at: Option<u64>,
 }
 
-impl Layout {
-    /// Filtered bytes per row: the filter byte and the row.
-    fn stride(&self) -> u64 {
-        self.row_bytes as u64 + 1
-    }
-}
-
 /// A segment on its way to a worker.
 struct Job {
     index: u64,
-    /// The row above the first row (zeros above the image), then the rows
-    /// that overlap the dictionary or the segment, packed back to back.
-    rows: Vec<u8>,
-    /// The image row of the first row after the one above.
-    first_row: u64,
-    /// Offsets in the filtered data: the dictionary is
-    /// `dict_start..start`, the segment `start..end`.
-    dict_start: u64,
-    start: u64,
+    /// The filtered data of the dictionary (the `dict` bytes before the
+    /// segment), then the segment's, up to `fill`; the buffer is longer
+    /// (made once at its full length: no filling of the rest).
+    data: Vec<u8>,
+    dict: usize,
+    fill: usize,
+    /// The segment's end, an offset in the image's filtered data.
     end: u64,
     /// The segment ends the image.
     last: bool,
@@ -189,9 +176,10 @@ struct Job {
 
 /// A segment compressed, with the checksum of its filtered data.
 struct Compressed {
-    /// Raw deflate data, in the buffer the rows came in, ending on a byte
-    /// boundary; empty when the segment is `tokens`.
+    /// Raw deflate data, `data[..out]`, in the buffer the segment came in,
+    /// ending on a byte boundary; none when the segment is `tokens`.
     data: Vec<u8>,
+    out: usize,
     /// The segment as one open block, to be joined with the blocks around
     /// it ([`Joiner`]).
     tokens: Option<Box<Tokens>>,
@@ -214,126 +202,70 @@ struct Done {
     result: Result<Compressed, Failure>,
 }
 
-/// A worker's state: the compressor and the buffers of one row.
+/// Filtered bytes a worker compresses at a time: it checks for a stop and
+/// moves the output to the front of the segment's buffer in between.
+const PIECE: usize = 16 * 1024;
+
+/// A worker's state: its compressor.
 struct Worker {
     layout: Layout,
     deflate: Deflater,
-    /// The filter byte and the filtered row.
-    filtered: Vec<u8>,
-    /// Room for trial filters with the entropy filter.
-    scratch: Vec<u8>,
-    /// The filtered data of the dictionary, gathered row by row.
-    dict: Vec<u8>,
 }
 
 impl Worker {
     fn new(layout: Layout) -> Result<Self, AllocError> {
-        let n = layout.row_bytes;
-        let mut dict = Vec::new();
-        reserve(&mut dict, layout.dictionary as usize)?;
-        // The output is moved out after every row, but the flush at the end
-        // of a segment can add a block and a stored run at once: room for
-        // both, so that the buffer does not grow (and double).
+        // The output is moved out after every piece, but the flush at the
+        // end of a segment can add a block and a stored run at once: room
+        // for both, so that the buffer does not grow (and double).
         let mut deflate = Deflater::sized(layout.level, None, &crate::deflate::Sizes::FULL)?;
-        let room = 2 * deflate.burst() + n;
+        let room = 2 * deflate.burst() + PIECE;
         reserve(deflate.output(), room)?;
-        Ok(Worker {
-            deflate,
-            filtered: zeroed(n + 1)?,
-            scratch: zeroed(if layout.filter == Filter::Entropy {
-                n + 1
-            } else {
-                0
-            })?,
-            dict,
-            layout,
-        })
+        Ok(Worker { deflate, layout })
     }
 
-    /// Filters and compresses the segment of `job`; `None` if `cancel` was
-    /// set meanwhile.
+    /// Compresses the segment of `job`; `None` if `cancel` was set
+    /// meanwhile.
     fn run(&mut self, job: Job, cancel: &AtomicBool) -> Option<Result<Compressed, Failure>> {
         #[cfg(test)]
         if self.layout.panic_at == Some(job.index) {
             panic!("test panic in segment {}", job.index);
         }
         let Job {
-            mut rows,
-            first_row,
-            dict_start,
-            start,
-            end,
+            mut data,
+            dict,
+            fill,
             last,
             ..
         } = job;
-        let Layout {
-            row_bytes: n,
-            bpp,
-            filter,
-            sparse,
-            ..
-        } = self.layout;
-        let stride = self.layout.stride();
-        debug_assert!(rows.len() % n == 0 && rows.len() >= 2 * n);
-        debug_assert!(dict_start <= start && start < end);
+        debug_assert!(dict < fill && fill <= data.len());
         let deflate = &mut self.deflate;
         deflate.reset();
-        self.dict.clear();
+        deflate.set_dictionary(&data[..dict]);
         let mut adler = Adler32::new();
-        let mut primed = false;
-        // The compressed data goes to the front of `rows`, up to the row
-        // above the one being filtered; the rest waits in the compressor.
+        // The compressed data goes to the front of `data`, up to the input
+        // read so far; the rest waits in the compressor.
         let mut written = 0;
-        // The row being filtered: its place in `rows` and in the data.
-        let (mut at, mut offset) = (n, first_row * stride);
-        let choosing = matches!(filter, Filter::Adaptive | Filter::Entropy);
-        while at < rows.len() {
+        let mut at = dict;
+        while at < fill {
             if cancel.load(Relaxed) {
                 return None;
             }
-            let (prev, cur) = rows[at - n..at + n].split_at(n);
-            let repeat = choosing && cur == prev;
-            let out = &mut self.filtered;
-            filter::filter_row(
-                filter,
-                repeat,
-                sparse,
-                cur,
-                prev,
-                bpp,
-                out,
-                &mut self.scratch,
-            );
-            let row_end = offset + stride;
-            let part = |from: u64, to: u64| (from - offset) as usize..(to - offset) as usize;
-            let (a, b) = (offset.max(dict_start), row_end.min(start));
-            if a < b {
-                self.dict.extend_from_slice(&out[part(a, b)]);
-            }
-            let (a, b) = (offset.max(start), row_end.min(end));
-            if a < b {
-                if !primed {
-                    debug_assert_eq!(self.dict.len() as u64, start - dict_start);
-                    deflate.set_dictionary(&self.dict);
-                    primed = true;
-                }
-                let data = &out[part(a, b)];
-                adler.update(data);
-                deflate.write(data);
-            }
+            let piece = &data[at..fill.min(at + PIECE)];
+            adler.update(piece);
+            deflate.write(piece);
+            at += piece.len();
             // Moved out when all of it fits, or half: what stays is shifted
-            // down, and shifting it for every row of a few bytes would cost
-            // more than the compression.
+            // down, and shifting it after every small piece of output would
+            // cost more than the compression.
             let output = deflate.output();
             let k = output.len().min(at - written);
             if k > 0 && k >= output.len() / 2 {
-                rows[written..written + k].copy_from_slice(&output[..k]);
+                data[written..written + k].copy_from_slice(&output[..k]);
                 output.drain(..k);
                 written += k;
             }
-            (at, offset) = (at + n, row_end);
         }
-        debug_assert!(primed && offset >= end);
+        let len = (at - dict) as u64;
         let tokens = match deflate.end_segment(last, written > 0) {
             // Boxed: the answers go through channels, whose blocks hold
             // many of them.
@@ -341,18 +273,23 @@ impl Worker {
             Err(e) => return Some(Err(Failure::OutOfMemory(e.bytes))),
         };
         let output = deflate.output();
-        rows.truncate(written);
-        if reserve(&mut rows, output.len()).is_err() {
-            return Some(Err(Failure::OutOfMemory(output.len())));
+        let out = written + output.len();
+        if out > data.len() {
+            let have = data.len();
+            if reserve(&mut data, out - have).is_err() {
+                return Some(Err(Failure::OutOfMemory(out)));
+            }
+            data.resize(out, 0);
         }
-        rows.extend_from_slice(output);
+        data[written..out].copy_from_slice(output);
         output.clear();
-        debug_assert!(tokens.is_none() || rows.is_empty());
+        debug_assert!(tokens.is_none() || out == 0);
         Some(Ok(Compressed {
-            data: rows,
+            data,
+            out,
             tokens,
             adler: adler.finish(),
-            len: end - start,
+            len,
             last,
         }))
     }
@@ -477,15 +414,15 @@ fn panic_message(payload: Box<dyn core::any::Any + Send>) -> String {
     }
 }
 
-/// The calling thread's side: collects rows into segments, hands them to
-/// the pool and writes what comes back, in order.
+/// The calling thread's side: collects the filtered rows into segments,
+/// hands them to the pool and writes what comes back, in order.
 pub(crate) struct Parallel {
     layout: Layout,
     /// Filtered bytes in the image, and segments.
     total: u64,
     segments: u64,
-    /// Rows received.
-    rows: u64,
+    /// Filtered bytes received.
+    received: u64,
     /// The segment being collected (`None` once the last is out).
     current: Option<Job>,
     pool: Pool,
@@ -510,18 +447,13 @@ impl Parallel {
     /// Starts `workers` threads (see [`workers`]) for an image of `geo`.
     pub(crate) fn new(
         geo: &Geometry,
-        filter: Filter,
-        sparse: bool,
         level: Compression,
         workers: usize,
         idat_size: usize,
     ) -> Result<Self, AllocError> {
         let matching = matches!(level.plan().engine, Engine::Lazy(_) | Engine::Optimal(_));
         let layout = Layout {
-            row_bytes: geo.row_bytes,
-            bpp: geo.bpp,
-            filter,
-            sparse,
+            stride: geo.row_bytes as u64 + 1,
             level,
             dictionary: if matching { DICTIONARY as u64 } else { 0 },
             #[cfg(test)]
@@ -539,26 +471,20 @@ impl Parallel {
         idat_size: usize,
         spawn: bool,
     ) -> Result<Self, AllocError> {
-        let stride = layout.stride();
-        let total = height as u64 * stride;
-        let segments = total.div_ceil(segment_len(stride));
-        // Rows overlapping a dictionary and a segment, and the row above.
-        let span = (PARALLEL_SEGMENT_SIZE as u64 + layout.dictionary) / stride + 3;
-        let buffer = usize::try_from(span)
-            .ok()
-            .and_then(|rows| rows.checked_mul(layout.row_bytes))
-            .ok_or(AllocError { bytes: usize::MAX })?;
+        let total = height as u64 * layout.stride;
+        let segments = total.div_ceil(segment_len(layout.stride));
+        let buffer = PARALLEL_SEGMENT_SIZE + layout.dictionary as usize;
         let max_in_flight = workers + 1;
         let buffers = (max_in_flight + 1).min(usize::try_from(segments).unwrap_or(usize::MAX));
         let mut free = Vec::new();
         reserve(&mut free, buffers)?;
         for _ in 0..buffers {
-            let mut b = Vec::new();
-            reserve(&mut b, buffer)?;
-            free.push(b);
+            free.push(zeroed(buffer)?);
         }
-        let mut first = free.pop().unwrap_or_default();
-        first.resize(layout.row_bytes, 0);
+        let first = match free.pop() {
+            Some(data) => data,
+            None => zeroed(buffer)?,
+        };
         let mut carry = Vec::new();
         reserve(&mut carry, idat_size.min(1 << 22))?;
         let mut states = Vec::new();
@@ -570,7 +496,7 @@ impl Parallel {
             layout,
             total,
             segments,
-            rows: 0,
+            received: 0,
             current: None,
             pool: Pool::start(states, spawn)?,
             in_flight: 0,
@@ -584,27 +510,20 @@ impl Parallel {
             adler: adler32::Adler32::new().finish(),
         };
         reserve(&mut p.ready, max_in_flight)?;
-        p.current = Some(p.job(0, first));
+        p.current = Some(p.job(0, first, 0));
         Ok(p)
     }
 
-    /// Segment `index`, to be collected in `rows`, which already holds the
-    /// row above its first row and any rows after it received so far.
-    fn job(&self, index: u64, rows: Vec<u8>) -> Job {
-        let len = segment_len(self.layout.stride());
-        let start = index * len;
-        let dict_start = if index == 0 {
-            0
-        } else {
-            start.saturating_sub(self.layout.dictionary)
-        };
+    /// Segment `index`, to be collected in `data`, which holds its
+    /// dictionary, `dict` bytes.
+    fn job(&self, index: u64, data: Vec<u8>, dict: usize) -> Job {
+        let len = segment_len(self.layout.stride);
         Job {
             index,
-            rows,
-            first_row: dict_start / self.layout.stride(),
-            dict_start,
-            start,
-            end: (start + len).min(self.total),
+            data,
+            dict,
+            fill: dict,
+            end: ((index + 1) * len).min(self.total),
             last: index + 1 == self.segments,
         }
     }
@@ -615,60 +534,107 @@ impl Parallel {
         self.pool.threads.len()
     }
 
-    /// Takes the next row (all of them in order, exactly `height`), sends
-    /// out the segments it completes and writes the segments done.
-    pub(crate) fn push_row<S: Sink>(
+    /// Takes the next filtered bytes of the image (rows with their filter
+    /// bytes, in pieces of any size, all of them in order, exactly), sends
+    /// out the segments they complete and writes the segments done.
+    pub(crate) fn push<S: Sink>(
         &mut self,
         sink: &mut S,
-        row: &[u8],
+        data: &[u8],
     ) -> Result<(), Error<S::Error>> {
-        let r = self.take_row(sink, row);
+        let r = self.take_bytes(sink, data);
         if r.is_err() {
             self.pool.stop();
         }
         r
     }
 
-    fn take_row<S: Sink>(&mut self, sink: &mut S, row: &[u8]) -> Result<(), Error<S::Error>> {
+    fn take_bytes<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        mut data: &[u8],
+    ) -> Result<(), Error<S::Error>> {
+        while !data.is_empty() {
+            let Some(current) = &mut self.current else {
+                debug_assert!(false, "data after the end of the image");
+                return Ok(());
+            };
+            let k = data.len().min((current.end - self.received) as usize);
+            let at = current.fill;
+            current.data[at..at + k].copy_from_slice(&data[..k]);
+            data = &data[k..];
+            self.advance(sink, k)?;
+        }
+        self.poll(sink)
+    }
+
+    /// Whether the next `n` filtered bytes all belong to the segment being
+    /// collected: then they can be written in its [`slot`](Self::slot).
+    pub(crate) fn fits(&self, n: usize) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|c| c.end - self.received >= n as u64)
+    }
+
+    /// Room for the next `n` filtered bytes in the segment being collected,
+    /// where they [`fit`](Self::fits): to be filled, then passed on with
+    /// [`commit`](Self::commit).
+    pub(crate) fn slot(&mut self, n: usize) -> &mut [u8] {
+        debug_assert!(self.fits(n));
+        match &mut self.current {
+            Some(c) => &mut c.data[c.fill..c.fill + n],
+            None => &mut [],
+        }
+    }
+
+    /// Takes the `n` bytes filled in the [`slot`](Self::slot) as the next
+    /// filtered bytes, as [`push`](Self::push) takes them.
+    pub(crate) fn commit<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        n: usize,
+    ) -> Result<(), Error<S::Error>> {
+        let r = self.advance(sink, n).and_then(|()| self.poll(sink));
+        if r.is_err() {
+            self.pool.stop();
+        }
+        r
+    }
+
+    /// Counts `n` more bytes of the current segment as filled, and sends it
+    /// out when it is full.
+    fn advance<E>(&mut self, sink: &mut impl Sink<Error = E>, n: usize) -> Result<(), Error<E>> {
         let Some(current) = &mut self.current else {
-            debug_assert!(false, "a row after the last");
             return Ok(());
         };
-        debug_assert_eq!(row.len(), self.layout.row_bytes);
-        current.rows.extend_from_slice(row);
-        self.rows += 1;
-        let row_end = self.rows * self.layout.stride();
-        // A row can complete several segments when rows are long.
-        while self.current.as_ref().is_some_and(|job| job.end <= row_end) {
-            while self.in_flight >= self.max_in_flight {
-                self.wait(sink)?;
-            }
-            let Some(job) = self.current.take() else {
-                break;
-            };
+        current.fill += n;
+        self.received += n as u64;
+        if self.received < current.end {
+            return Ok(());
+        }
+        while self.in_flight >= self.max_in_flight {
+            self.wait(sink)?;
+        }
+        if let Some(job) = self.current.take() {
             if !job.last {
                 self.current = Some(self.next_job(&job)?);
             }
             self.send(job, sink)?;
         }
-        self.poll(sink)
+        Ok(())
     }
 
-    /// The segment after `job`, starting with the rows of `job` it shares.
+    /// The segment after `job`, starting with its dictionary: the end of
+    /// `job`'s data.
     fn next_job<E>(&mut self, job: &Job) -> Result<Job, Error<E>> {
-        let n = self.layout.row_bytes;
-        let mut rows = self.free.pop().unwrap_or_default();
-        rows.clear();
-        let mut next = self.job(job.index + 1, Vec::new());
-        // `job.rows` starts with the row above `job.first_row`, and the new
-        // segment's rows start no earlier.
-        debug_assert!(next.first_row >= job.first_row);
-        let skip = (next.first_row - job.first_row) as usize * n;
-        let tail = &job.rows[skip..];
-        reserve(&mut rows, tail.len()).map_err(|e| Error::OutOfMemory { bytes: e.bytes })?;
-        rows.extend_from_slice(tail);
-        next.rows = rows;
-        Ok(next)
+        let full = PARALLEL_SEGMENT_SIZE + self.layout.dictionary as usize;
+        let mut data = match self.free.pop() {
+            Some(data) => data,
+            None => zeroed(full).map_err(|e| Error::OutOfMemory { bytes: e.bytes })?,
+        };
+        let dict = job.fill.min(self.layout.dictionary as usize);
+        data[..dict].copy_from_slice(&job.data[job.fill - dict..job.fill]);
+        Ok(self.job(job.index + 1, data, dict))
     }
 
     /// Hands `job` to a worker (or, without threads, compresses it here).
@@ -750,16 +716,16 @@ impl Parallel {
     fn write<E>(
         &mut self,
         index: u64,
-        mut segment: Compressed,
+        segment: Compressed,
         sink: &mut impl Sink<Error = E>,
     ) -> Result<(), Error<E>> {
         debug_assert_eq!(index, self.next_out);
         if index == 0 {
-            self.push(&zlib::header(self.layout.level, 15), sink)?;
+            self.write_idat(&zlib::header(self.layout.level, 15), sink)?;
         }
         match &segment.tokens {
             Some(tokens) => {
-                debug_assert!(segment.data.is_empty());
+                debug_assert_eq!(segment.out, 0);
                 self.joiner.add_tokens(tokens);
                 if segment.last {
                     self.joiner.finish();
@@ -768,14 +734,14 @@ impl Parallel {
             None => self.joiner.before_bytes(),
         }
         let mut joined = core::mem::take(self.joiner.output());
-        let pushed = self.push(&joined, sink);
+        let pushed = self.write_idat(&joined, sink);
         joined.clear();
         *self.joiner.output() = joined;
         pushed?;
-        self.push(&segment.data, sink)?;
+        self.write_idat(&segment.data[..segment.out], sink)?;
         self.adler = adler32::combine(self.adler, segment.adler, segment.len);
         if segment.last {
-            self.push(&self.adler.to_be_bytes(), sink)?;
+            self.write_idat(&self.adler.to_be_bytes(), sink)?;
             if !self.carry.is_empty() {
                 chunk::write_chunk(sink, chunk::IDAT, &self.carry).map_err(Error::Sink)?;
                 self.carry.clear();
@@ -783,14 +749,13 @@ impl Parallel {
         }
         self.next_out += 1;
         self.in_flight -= 1;
-        segment.data.clear();
         self.free.push(segment.data);
         Ok(())
     }
 
     /// Writes `data` as IDAT chunks of the chunk size, behind what is
     /// carried; the rest of a chunk waits for more.
-    fn push<E>(
+    fn write_idat<E>(
         &mut self,
         mut data: &[u8],
         sink: &mut impl Sink<Error = E>,
@@ -838,28 +803,26 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    fn layout(row_bytes: usize, level: Compression, filter: Filter) -> Layout {
+    fn layout(stride: u64, level: Compression) -> Layout {
+        let matching = matches!(level.plan().engine, Engine::Lazy(_) | Engine::Optimal(_));
         Layout {
-            row_bytes,
-            bpp: 3,
-            filter,
-            sparse: false,
+            stride,
             level,
-            dictionary: DICTIONARY as u64,
+            dictionary: if matching { DICTIONARY as u64 } else { 0 },
             panic_at: None,
         }
     }
 
-    /// Rows with matches near and far, runs and noise.
-    fn rows(row_bytes: usize, height: usize) -> Vec<u8> {
+    /// Filtered data with matches near and far, runs and noise.
+    fn data(stride: usize, height: usize) -> Vec<u8> {
         let mut x = 7u32;
-        let mut img = vec![0u8; row_bytes * height];
+        let mut img = vec![0u8; stride * height];
         for (i, b) in img.iter_mut().enumerate() {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
             *b = match (i / 5000) % 4 {
-                0 => (i / row_bytes) as u8 ^ (i % 7) as u8,
+                0 => (i / stride) as u8 ^ (i % 7) as u8,
                 1 => x as u8 & 7,
                 2 => 0,
                 _ => x as u8,
@@ -868,11 +831,16 @@ mod tests {
         img
     }
 
-    /// The IDAT data of everything `p` wrote for `img`, in one IDAT chunk.
-    fn run(mut p: Parallel, img: &[u8]) -> Result<Vec<u8>, Error<core::convert::Infallible>> {
+    /// The IDAT data of everything `p` wrote for `img`, given in pieces of
+    /// `piece` bytes, in one IDAT chunk.
+    fn run(
+        mut p: Parallel,
+        img: &[u8],
+        piece: usize,
+    ) -> Result<Vec<u8>, Error<core::convert::Infallible>> {
         let mut out = Vec::new();
-        for row in img.chunks(p.layout.row_bytes) {
-            p.push_row(&mut out, row)?;
+        for part in img.chunks(piece) {
+            p.push(&mut out, part)?;
         }
         p.finish(&mut out)?;
         // One chunk: length, type, data, CRC.
@@ -881,52 +849,37 @@ mod tests {
 
     #[test]
     fn threads_and_the_calling_thread_give_the_same_stream() {
-        let (n, height) = (3001, 700);
-        let img = rows(n, height);
+        let (stride, height) = (3002, 700);
+        let img = data(stride, height);
         for level in [Compression::Default, Compression::Best, Compression::Fast] {
-            for filter in [Filter::Adaptive, Filter::Entropy, Filter::None] {
-                let l = layout(n, level, filter);
-                let threaded = Parallel::with_layout(l, height as u32, 3, 1 << 30, true).unwrap();
-                assert_eq!(threaded.threads(), 3);
-                let threaded = run(threaded, &img).unwrap();
+            let l = layout(stride as u64, level);
+            let threaded = Parallel::with_layout(l, height as u32, 3, 1 << 30, true).unwrap();
+            assert_eq!(threaded.threads(), 3);
+            let threaded = run(threaded, &img, stride).unwrap();
+            for piece in [1, 4093, stride, 1 << 20] {
                 let here = Parallel::with_layout(l, height as u32, 3, 1 << 30, false).unwrap();
                 assert_eq!(here.threads(), 0);
-                assert!(run(here, &img).unwrap() == threaded, "{level:?} {filter:?}");
-                // The rows filtered one after another, as the writer does.
-                let mut want = Vec::new();
-                let (mut prev, mut out, mut scratch) = (vec![0; n], vec![0; n + 1], vec![0; n + 1]);
-                for row in img.chunks(n) {
-                    let repeat = *row == *prev;
-                    filter::filter_row(
-                        filter,
-                        repeat,
-                        false,
-                        row,
-                        &prev,
-                        3,
-                        &mut out,
-                        &mut scratch,
-                    );
-                    want.extend_from_slice(&out);
-                    prev.copy_from_slice(row);
-                }
-                // miniz_oxide checks the joined Adler-32.
-                let back = miniz_oxide::inflate::decompress_to_vec_zlib(&threaded);
-                assert!(back.is_ok_and(|b| b == want), "{level:?} {filter:?}");
+                assert!(
+                    run(here, &img, piece).unwrap() == threaded,
+                    "{level:?} {piece}"
+                );
             }
+            // miniz_oxide checks the joined Adler-32.
+            let back = miniz_oxide::inflate::decompress_to_vec_zlib(&threaded);
+            assert!(back.is_ok_and(|b| b == img), "{level:?}");
         }
     }
 
     #[test]
     fn a_worker_that_panics_becomes_an_error() {
-        let (n, height) = (1000, 2000);
-        let img = rows(n, height);
+        let (stride, height) = (1001, 2000);
+        let img = data(stride, height);
         for spawn in [true, false] {
             for at in [0, 1, 3] {
-                let mut l = layout(n, Compression::Default, Filter::Adaptive);
+                let mut l = layout(stride as u64, Compression::Default);
                 l.panic_at = Some(at);
                 let p = Parallel::with_layout(l, height as u32, 2, 1 << 16, spawn).unwrap();
-                match run(p, &img) {
+                match run(p, &img, stride) {
                     Err(e @ Error::WorkerPanicked { .. }) => assert_eq!(
                         alloc::string::ToString::to_string(&e),
                         alloc::format!(

@@ -99,8 +99,7 @@ pub struct StreamingWriter<S: Sink> {
 enum Backend {
     /// On the calling thread, row by row.
     Serial(ZlibEncoder),
-    /// On worker threads, segment by segment ([`Options::threads`]); the
-    /// writer's own row buffers are then left empty.
+    /// On worker threads, segment by segment ([`Options::threads`]).
     #[cfg(feature = "std")]
     Parallel(alloc::boxed::Box<crate::parallel::Parallel>),
 }
@@ -164,13 +163,11 @@ impl<S: Sink> StreamingWriter<S> {
         {
             let workers = crate::parallel::workers_within(options, &geo);
             if workers > 0 {
-                let (filter, sparse, level) = (cfg.filter, cfg.sparse, options.compression);
-                let idat_size = cfg.idat_size;
-                let p =
-                    crate::parallel::Parallel::new(&geo, filter, sparse, level, workers, idat_size)
-                        .map_err(|e| Error::OutOfMemory { bytes: e.bytes })?;
+                let level = options.compression;
+                let p = crate::parallel::Parallel::new(&geo, level, workers, cfg.idat_size)
+                    .map_err(|e| Error::OutOfMemory { bytes: e.bytes })?;
                 let backend = Backend::Parallel(alloc::boxed::Box::new(p));
-                return Self::begin(sink, options, geo, &cfg, backend, 0);
+                return Self::begin(sink, options, geo, &cfg, backend, geo.row_bytes);
             }
         }
         let n = geo.row_bytes;
@@ -517,24 +514,11 @@ impl<S: Sink> StreamingWriter<S> {
     }
 
     /// Filters and compresses one complete row, then passes on full chunks.
-    // Without std the backend has one variant.
-    #[cfg_attr(not(feature = "std"), allow(clippy::infallible_destructuring_match))]
     fn encode_row(&mut self, row: &[u8]) -> Result<(), Error<S::Error>> {
-        let zlib = match &mut self.backend {
-            Backend::Serial(zlib) => zlib,
-            #[cfg(feature = "std")]
-            Backend::Parallel(p) => {
-                let r = p.push_row(&mut self.sink, row);
-                self.rows += 1;
-                // Output may have reached the sink, or a segment be lost.
-                self.poisoned |= r.is_err();
-                return r;
-            }
-        };
         let bpp = self.geo.bpp;
         if self.filter == Filter::None {
             // The filter byte is a piece of its own: it may end a block.
-            zlib.write(&[0]);
+            self.feed(&[0])?;
             self.send_idat_if_full()?;
             self.feed(row)?;
         } else {
@@ -553,21 +537,32 @@ impl<S: Sink> StreamingWriter<S> {
             if staged {
                 self.next.copy_from_slice(row);
             }
-            let (out, scratch) = (&mut self.filtered, &mut self.scratch);
-            filter::filter_row(
-                self.filter,
-                repeat,
-                self.sparse,
-                row,
-                prev,
-                bpp,
-                out,
-                scratch,
-            );
-            let filtered = core::mem::take(&mut self.filtered);
-            let fed = self.feed(&filtered);
-            self.filtered = filtered;
-            fed?;
+            let (filter, sparse) = (self.filter, self.sparse);
+            // With threads, the row is filtered straight into the segment
+            // it belongs to, where it fits whole.
+            #[cfg(feature = "std")]
+            let in_segment = match &mut self.backend {
+                Backend::Parallel(p) if p.fits(self.filtered.len()) => {
+                    let n = self.filtered.len();
+                    let (out, scratch) = (p.slot(n), &mut self.scratch);
+                    filter::filter_row(filter, repeat, sparse, row, prev, bpp, out, scratch);
+                    let r = p.commit(&mut self.sink, n);
+                    self.poisoned |= r.is_err();
+                    r?;
+                    true
+                }
+                _ => false,
+            };
+            #[cfg(not(feature = "std"))]
+            let in_segment = false;
+            if !in_segment {
+                let (out, scratch) = (&mut self.filtered, &mut self.scratch);
+                filter::filter_row(filter, repeat, sparse, row, prev, bpp, out, scratch);
+                let filtered = core::mem::take(&mut self.filtered);
+                let fed = self.feed(&filtered);
+                self.filtered = filtered;
+                fed?;
+            }
             if staged {
                 core::mem::swap(&mut self.prev, &mut self.next);
             } else if !self.prev.is_empty() && !repeat {
@@ -579,7 +574,8 @@ impl<S: Sink> StreamingWriter<S> {
     }
 
     /// Compresses `data` on the calling thread, in pieces of `self.piece`
-    /// bytes with full chunks passed on after each piece but the last.
+    /// bytes with full chunks passed on after each piece but the last, or
+    /// hands it to the threads.
     // Without std the backend has one variant.
     #[cfg_attr(not(feature = "std"), allow(clippy::infallible_destructuring_match))]
     fn feed(&mut self, mut data: &[u8]) -> Result<(), Error<S::Error>> {
@@ -587,7 +583,12 @@ impl<S: Sink> StreamingWriter<S> {
             let zlib = match &mut self.backend {
                 Backend::Serial(zlib) => zlib,
                 #[cfg(feature = "std")]
-                Backend::Parallel(_) => return Ok(()),
+                Backend::Parallel(p) => {
+                    let r = p.push(&mut self.sink, data);
+                    // Output may have reached the sink, or a segment be lost.
+                    self.poisoned |= r.is_err();
+                    return r;
+                }
             };
             let k = data.len().min(self.piece);
             #[cfg(debug_assertions)]

@@ -44,6 +44,8 @@ pub fn article_rgb(x: u32, y: u32, width: u32, height: u32) -> [u8; 3] {
 
 /// The gradient's rows, one at a time: red and blue depend only on x, so
 /// they are computed once per column; each row sets only green.
+/// Green changes every `height / 255` rows or so, and the row is rewritten
+/// only then.
 pub struct GradientRows {
     height: u32,
     row: Vec<[u8; 3]>,
@@ -60,8 +62,10 @@ impl GradientRows {
     /// Row `y` (`y < height`) as RGB pixels.
     pub fn row(&mut self, y: u32) -> &[[u8; 3]] {
         let g = article_green(y, self.height);
-        for px in self.row.iter_mut() {
-            px[1] = g;
+        if self.row.first().is_some_and(|px| px[1] != g) {
+            for px in self.row.iter_mut() {
+                px[1] = g;
+            }
         }
         &self.row
     }
