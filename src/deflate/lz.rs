@@ -62,7 +62,9 @@
 //!   every input byte is still coded once; a match may reach into it,
 //!   which is inside the window, but never before it, which is the
 //!   window's start. The decoder has these bytes: they end the previous
-//!   segment's output.
+//!   segment's output. At the lazy level, the first [`TRIAL`] bytes after
+//!   it are weighed as a block (`end_trial`), without ending the block
+//!   where matching pays.
 //! - **Flushes** (`flush`, under `Deflater::sync_flush`): like `finish`,
 //!   every byte at hand is coded (no lookahead, nothing held back, every
 //!   byte received coded) and the block written, but not as the last; the
@@ -80,6 +82,14 @@ use super::matcher::Matcher;
 use super::optimal::Optimal;
 use super::stored::StoredRun;
 use crate::level::MatchParams;
+
+/// Input after a dictionary weighed early at the lazy level
+/// ([`Lz::end_trial`]): a compressor primed with a dictionary starts a
+/// segment of the parallel writer, and without the state the segments
+/// before it left, it would otherwise match a whole block of tokens
+/// (sometimes most of the segment) before deciding whether matching pays
+/// there.
+const TRIAL: usize = 32 * 1024;
 
 /// The state of a matching level; see the module docs.
 pub(super) struct Lz {
@@ -103,6 +113,9 @@ pub(super) struct Lz {
     /// Tokens the current block held at the last slide it went on past
     /// (0 if none; see [`Lz::goes_on`]).
     went_on: usize,
+    /// Where the first block after a dictionary ends at the latest, to be
+    /// weighed early (`usize::MAX`: no such block).
+    trial_end: usize,
     /// The block last written, left open for the next one's tokens to go
     /// on in it (see [`OpenBlock`]). Never while a stored run waits: the
     /// run follows a closed block.
@@ -139,6 +152,7 @@ impl Lz {
             long_blocks: sizes.long_blocks,
             lost: 0,
             went_on: 0,
+            trial_end: usize::MAX,
             open: None,
             lazy: Lazy::new(!optimal),
             optimal: if optimal {
@@ -237,6 +251,7 @@ impl Lz {
         self.block_end = 0;
         self.lost = 0;
         self.went_on = 0;
+        self.trial_end = usize::MAX;
         self.open = None;
         self.stored = StoredRun::default();
         self.tokens.clear();
@@ -263,6 +278,9 @@ impl Lz {
         self.block_start = dict.len();
         self.block_end = dict.len();
         self.lazy.after_dictionary(dict.len());
+        if self.lazy.weighs() && !dict.is_empty() {
+            self.trial_end = dict.len() + TRIAL;
+        }
     }
 
     fn compress(&mut self, w: &mut BitWriter, flush: bool) {
@@ -292,6 +310,9 @@ impl Lz {
             .slide(w, &self.m.window, self.block_start, shift);
         self.lazy.slide(shift);
         self.m.slide(shift);
+        if self.trial_end != usize::MAX {
+            self.trial_end = self.trial_end.saturating_sub(shift);
+        }
         if self.block_start < shift {
             // A long block: its first bytes leave the window.
             self.lost += shift - self.block_start;
@@ -398,6 +419,21 @@ impl Lz {
         }
         self.block_start = end;
         self.went_on = 0;
+        self.trial_end = usize::MAX;
+    }
+
+    /// Weighs the tokens since the dictionary, [`TRIAL`] bytes of input,
+    /// as a block would be weighed (see [`weigh_block`](Self::weigh_block)):
+    /// where run-length coding pays, the block is written and the next two
+    /// segments are run-length coded, as after two losses in a row; where
+    /// matching pays, the block goes on, and nothing changes.
+    fn end_trial(&mut self, w: &mut BitWriter) {
+        self.trial_end = usize::MAX;
+        let bits = self.tokens.dynamic_bits();
+        if self.plain_pays(bits, self.block_start, self.block_end) {
+            self.lazy.trial_lost();
+            self.flush_block(w, false);
+        }
     }
 
     /// Ends the open block, if any: something other than its tokens
@@ -430,6 +466,8 @@ impl Lz {
         if self.tokens.is_full() {
             probe!(FullBlock);
             self.flush_block(w, false);
+        } else if self.block_end >= self.trial_end {
+            self.end_trial(w);
         }
     }
 
@@ -446,6 +484,8 @@ impl Lz {
         if self.tokens.is_full() {
             probe!(FullBlock);
             self.flush_block(w, false);
+        } else if self.block_end >= self.trial_end {
+            self.end_trial(w);
         }
     }
 

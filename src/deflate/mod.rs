@@ -1049,6 +1049,42 @@ mod tests {
         (out, as_tokens, as_bytes)
     }
 
+    /// A segment after a dictionary weighs its first 32 KiB of input:
+    /// on runs among noise, where run-length coding does no worse than
+    /// matching, it leaves matching there, where a compressor without a
+    /// dictionary is still filling its first block of tokens. The stream
+    /// is the same whether or not matching pays.
+    #[test]
+    fn segments_weigh_their_first_input_early() {
+        let noise = xorshift(1 << 20, 3);
+        let mut data = Vec::new();
+        for bits in noise.chunks(24).take(2000) {
+            data.extend_from_slice(&[0; 200]);
+            data.extend_from_slice(bits);
+        }
+        let plain = |d: &Deflater| match &d.engine {
+            Engine::Lz(m) => m.lazy.is_plain(),
+            _ => false,
+        };
+        let dict = 32 * 1024;
+        let mut d = Deflater::new(Compression::Default).unwrap();
+        d.set_dictionary(&data[..dict]);
+        d.write(&data[dict..dict + 40 * 1024]);
+        assert!(plain(&d), "still matching after 40 KiB");
+        let mut fresh = Deflater::new(Compression::Default).unwrap();
+        fresh.write(&data[..40 * 1024]);
+        assert!(!plain(&fresh), "a fresh compressor weighed early");
+        // The rest decodes after the dictionary, given as a stored block.
+        d.write(&data[dict + 40 * 1024..]);
+        d.finish();
+        let len = (dict as u16).to_le_bytes();
+        let mut stream = vec![0, len[0], len[1], !len[0], !len[1]];
+        stream.extend_from_slice(&data[..dict]);
+        stream.extend_from_slice(d.output());
+        let back = miniz_oxide::inflate::decompress_to_vec(&stream);
+        assert!(back.is_ok_and(|b| b == data));
+    }
+
     #[cfg(feature = "std")]
     #[test]
     fn joined_segments_make_one_stream() {
