@@ -175,12 +175,15 @@ impl Options {
         self
     }
 
-    /// Encodes the image on `n` worker threads (default 0: on the calling
-    /// thread, as 1 does). The rows still go in one by one through the same
-    /// calls, in any pieces; the writer cuts the filtered data into
-    /// segments of up to [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE)
-    /// bytes (whole rows where rows are short), which the threads filter
-    /// and compress at once, and writes the results in order. Where the
+    /// Encodes the image on `n` threads (default 0: on the calling thread
+    /// alone, as 1 does): the calling thread and `n - 1` worker threads it
+    /// starts. The rows still go in one by one through the same calls, in
+    /// any pieces; the calling thread filters them, cuts the filtered data
+    /// into segments of up to
+    /// [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE) bytes (whole
+    /// rows where rows are short), which the threads compress at once (the
+    /// calling thread takes those still waiting whenever it would otherwise
+    /// wait), and writes the results in order. Where the
     /// cuts fall depends on the image alone, so every `n` from 2 up gives
     /// the same file, a little larger than one thread's: each segment
     /// starts with the compressor's statistics afresh (its matches still
@@ -232,8 +235,9 @@ impl Options {
         self
     }
 
-    /// The worker threads the writer will start for these options: 1 means
-    /// it encodes on the calling thread (see [`threads`](Self::threads)).
+    /// The threads the writer will encode on for these options, the
+    /// calling thread among them: 1 means the calling thread alone (see
+    /// [`threads`](Self::threads)).
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn effective_threads(&self) -> usize {

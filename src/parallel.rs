@@ -11,7 +11,10 @@
 //!   thread) into the buffer of the segment being collected, behind the
 //!   rows before it; a full segment goes to a pool of worker threads, and
 //!   the next one starts with its dictionary, at the matching levels the
-//!   32 KiB of filtered data before it.
+//!   32 KiB of filtered data before it. With `n` threads, `n - 1` are
+//!   started; the calling thread is the last: when it would wait for a
+//!   segment to come back, it compresses those still waiting for a thread
+//!   itself.
 //! - A worker primes a reset compressor with the dictionary, compresses
 //!   the segment and ends it with a sync flush (the last segment with the
 //!   final block), all as `deflate` states at its hand-overs. The
@@ -26,12 +29,12 @@
 //!
 //! # Memory
 //!
-//! At most `workers + 1` segments are out at once (one waiting for a
-//! worker, so that none waits for the calling thread), and one is being
-//! collected: `workers + 2` buffers of a segment and its dictionary each,
-//! made when the writer starts, and as many blocks of tokens at most, with
-//! the joiner's. Each worker holds a compressor. See [`Options::threads`]
-//! for the formula.
+//! At most `workers + 1` segments are out at once (`workers` counting the
+//! calling thread), and one is being collected: `workers + 2` buffers of a
+//! segment and its dictionary each, made when the writer starts, and as
+//! many blocks of tokens at most, with the joiner's. Each worker, the
+//! calling thread's too, holds a compressor. See [`Options::threads`] for
+//! the formula.
 //!
 //! # Failures
 //!
@@ -79,9 +82,9 @@ pub const PARALLEL_SEGMENT_SIZE: usize = 512 * 1024;
 /// window, at the levels that search for matches.
 const DICTIONARY: usize = 32 * 1024;
 
-/// The worker threads for an image: 0 to encode on the calling thread,
-/// when `threads` is 0 or 1, the level gains nothing from threads, or the
-/// image is one segment.
+/// The threads for an image, the calling thread among them: 0 to encode
+/// on the calling thread the single-threaded way, when `threads` is 0 or
+/// 1, the level gains nothing from threads, or the image is one segment.
 pub(crate) fn workers(threads: usize, level: Compression, geo: &Geometry) -> usize {
     if threads < 2 || !level.plan().parallel {
         return 0;
@@ -206,10 +209,13 @@ struct Done {
 /// moves the output to the front of the segment's buffer in between.
 const PIECE: usize = 16 * 1024;
 
-/// A worker's state: its compressor.
+/// A worker's state: its compressor. Every thread has one, the calling
+/// thread too.
 struct Worker {
-    layout: Layout,
     deflate: Deflater,
+    /// A test makes the worker of this segment panic.
+    #[cfg(test)]
+    panic_at: Option<u64>,
 }
 
 impl Worker {
@@ -220,14 +226,18 @@ impl Worker {
         let mut deflate = Deflater::sized(layout.level, None, &crate::deflate::Sizes::FULL)?;
         let room = 2 * deflate.burst() + PIECE;
         reserve(deflate.output(), room)?;
-        Ok(Worker { deflate, layout })
+        Ok(Worker {
+            deflate,
+            #[cfg(test)]
+            panic_at: layout.panic_at,
+        })
     }
 
     /// Compresses the segment of `job`; `None` if `cancel` was set
     /// meanwhile.
     fn run(&mut self, job: Job, cancel: &AtomicBool) -> Option<Result<Compressed, Failure>> {
         #[cfg(test)]
-        if self.layout.panic_at == Some(job.index) {
+        if self.panic_at == Some(job.index) {
             panic!("test panic in segment {}", job.index);
         }
         let Job {
@@ -295,44 +305,38 @@ impl Worker {
     }
 }
 
-/// The worker threads and the channels to them; dropping it stops and
-/// joins them.
+/// The worker threads and the channels to them, and the calling thread's
+/// own worker; dropping it stops and joins the threads.
 struct Pool {
     /// Segments for the workers (`None` once the pool is stopping).
     jobs: Option<Sender<Job>>,
+    /// The other end, which the calling thread takes segments from too.
+    queue: Arc<Mutex<Receiver<Job>>>,
     /// Their answers. In a mutex only so that the writer stays `Sync`; the
     /// calling thread alone reads it.
     results: Mutex<Receiver<Done>>,
     cancel: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    /// When no thread could be started: segments are compressed on the
-    /// calling thread as they fill.
-    inline: Option<Box<Worker>>,
+    /// The calling thread's worker: it compresses the segments still
+    /// waiting for a thread when the calling thread would otherwise wait,
+    /// or every segment as it fills when no thread could be started.
+    /// `None` after it failed.
+    own: Option<Box<Worker>>,
 }
 
 impl Pool {
-    /// Starts a thread for each worker (with `spawn`); with none started,
-    /// keeps one worker to run on the calling thread.
+    /// Keeps the first worker for the calling thread and, with `spawn`,
+    /// starts a thread for each of the others.
     fn start(workers: Vec<Worker>, spawn: bool) -> Result<Pool, AllocError> {
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let (done_tx, done_rx) = mpsc::channel::<Done>();
-        let job_rx = Arc::new(Mutex::new(job_rx));
+        let queue = Arc::new(Mutex::new(job_rx));
         let cancel = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::with_capacity(workers.len());
-        let mut layout = None;
         let mut workers = workers.into_iter();
-        if !spawn {
-            return Ok(Pool {
-                jobs: Some(job_tx),
-                results: Mutex::new(done_rx),
-                cancel,
-                threads,
-                inline: workers.next().map(Box::new),
-            });
-        }
-        for worker in workers {
-            layout = Some(worker.layout);
-            let (jobs, results, cancel) = (job_rx.clone(), done_tx.clone(), cancel.clone());
+        let own = workers.next().map(Box::new);
+        for worker in workers.filter(|_| spawn) {
+            let (jobs, results, cancel) = (queue.clone(), done_tx.clone(), cancel.clone());
             let spawned = std::thread::Builder::new()
                 .name("pngstream".into())
                 .spawn(move || work(worker, &jobs, &results, &cancel));
@@ -342,17 +346,46 @@ impl Pool {
                 Err(_) => break,
             }
         }
-        let inline = match (threads.is_empty(), layout) {
-            (true, Some(layout)) => Some(Box::new(Worker::new(layout)?)),
-            _ => None,
-        };
         Ok(Pool {
             jobs: Some(job_tx),
+            queue,
             results: Mutex::new(done_rx),
             cancel,
             threads,
-            inline,
+            own,
         })
+    }
+
+    /// Compresses `job` on the calling thread, with its own worker, as a
+    /// thread would (a panic becomes a failure, after which the worker is
+    /// dropped).
+    fn run_here(&mut self, job: Job) -> Done {
+        let index = job.index;
+        let Some(worker) = &mut self.own else {
+            return Done {
+                index,
+                result: Err(Failure::Panic(String::from("stopped"))),
+            };
+        };
+        let never = AtomicBool::new(false);
+        let run = std::panic::AssertUnwindSafe(|| worker.run(job, &never));
+        let result = match std::panic::catch_unwind(run) {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(Failure::Panic(String::from("stopped"))),
+            Err(payload) => Err(Failure::Panic(panic_message(payload))),
+        };
+        if result.is_err() {
+            self.own = None;
+        }
+        Done { index, result }
+    }
+
+    /// A segment still waiting for a thread, if the calling thread can
+    /// take one (a thread waiting for segments holds the queue, and then
+    /// none waits).
+    fn waiting(&self) -> Option<Job> {
+        self.own.as_ref()?;
+        self.queue.try_lock().ok()?.try_recv().ok()
     }
 
     /// Tells the workers to drop their segments and stop.
@@ -528,10 +561,10 @@ impl Parallel {
         }
     }
 
-    /// Worker threads running (0 when segments are compressed on the
-    /// calling thread).
+    /// Threads compressing segments: the calling thread and the worker
+    /// threads running (1 when the calling thread compresses them all).
     pub(crate) fn threads(&self) -> usize {
-        self.pool.threads.len()
+        self.pool.threads.len() + 1
     }
 
     /// Takes the next filtered bytes of the image (rows with their filter
@@ -640,20 +673,9 @@ impl Parallel {
     /// Hands `job` to a worker (or, without threads, compresses it here).
     fn send<E>(&mut self, job: Job, sink: &mut impl Sink<Error = E>) -> Result<(), Error<E>> {
         self.in_flight += 1;
-        let index = job.index;
-        if let Some(worker) = &mut self.pool.inline {
-            let never = AtomicBool::new(false);
-            let run = std::panic::AssertUnwindSafe(|| worker.run(job, &never));
-            let result = match std::panic::catch_unwind(run) {
-                Ok(Some(result)) => result,
-                Ok(None) => Err(Failure::Panic(String::from("stopped"))),
-                Err(payload) => Err(Failure::Panic(panic_message(payload))),
-            };
-            if result.is_err() {
-                // As a worker thread would, it stops after a failure.
-                self.pool.inline = None;
-            }
-            return self.take(Done { index, result }, sink);
+        if self.pool.threads.is_empty() {
+            let done = self.pool.run_here(job);
+            return self.take(done, sink);
         }
         let sent = self
             .pool
@@ -680,10 +702,20 @@ impl Parallel {
         }
     }
 
-    /// Waits until the next segment in order is back and written.
+    /// Waits until the next segment in order is back and written,
+    /// compressing the segments still waiting for a thread meanwhile.
     fn wait<E>(&mut self, sink: &mut impl Sink<Error = E>) -> Result<(), Error<E>> {
         let target = self.next_out + 1;
         while self.next_out < target {
+            self.poll(sink)?;
+            if self.next_out >= target {
+                break;
+            }
+            if let Some(job) = self.pool.waiting() {
+                let done = self.pool.run_here(job);
+                self.take(done, sink)?;
+                continue;
+            }
             let done = match self.pool.results.lock() {
                 Ok(results) => results.recv(),
                 Err(poisoned) => poisoned.into_inner().recv(),
@@ -858,7 +890,8 @@ mod tests {
             let threaded = run(threaded, &img, stride).unwrap();
             for piece in [1, 4093, stride, 1 << 20] {
                 let here = Parallel::with_layout(l, height as u32, 3, 1 << 30, false).unwrap();
-                assert_eq!(here.threads(), 0);
+                // The calling thread alone.
+                assert_eq!(here.threads(), 1);
                 assert!(
                     run(here, &img, piece).unwrap() == threaded,
                     "{level:?} {piece}"

@@ -312,8 +312,8 @@ impl<S: Sink> StreamingWriter<S> {
         self.idat_size
     }
 
-    /// Worker threads encoding the image: 1 when the calling thread does it
-    /// (see [`Options::threads`]).
+    /// Threads encoding the image, the calling thread among them: 1 when
+    /// it does it alone (see [`Options::threads`]).
     pub fn threads(&self) -> usize {
         match &self.backend {
             Backend::Serial(_) => 1,
