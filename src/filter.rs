@@ -72,7 +72,7 @@ impl Filter {
         Filter::NAMES[Filter::ALL.iter().position(|&f| f == self).unwrap_or(0)]
     }
 
-    fn type_byte(self) -> u8 {
+    pub(crate) fn type_byte(self) -> u8 {
         match self {
             Filter::None | Filter::Adaptive | Filter::Entropy => 0,
             Filter::Sub => 1,

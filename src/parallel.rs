@@ -162,15 +162,80 @@ struct Layout {
     panic_at: Option<u64>,
 }
 
+/// Rows at least this long that equal the row above (and so filter to a
+/// filter byte and zeros) are not written into a segment's buffer: their
+/// zeros are counted there ([`Buffer::zeros`]) and fed to the compressor
+/// from [`ZEROS`]. Shorter rows would need too many runs.
+const ZERO_ROWS_FROM: usize = 4096;
+
+/// Zeros for the runs of [`Buffer::zeros`].
+static ZEROS: [u8; PIECE] = [0; PIECE];
+
+/// A segment's buffer, and what comes back in it.
+struct Buffer {
+    /// The filtered data of the dictionary (`dict` bytes), then the
+    /// segment's, up to `fill`, but for the runs of `zeros`; the vector is
+    /// longer (made once at its full length: no filling of the rest).
+    data: Vec<u8>,
+    fill: usize,
+    /// Runs of zeros of the segment's data left out of `data`: where in
+    /// `data` each goes, and its length. At most one per row and one more
+    /// (rows of [`ZERO_ROWS_FROM`] bytes or more), reserved once.
+    zeros: Vec<(usize, usize)>,
+}
+
+impl Buffer {
+    /// Runs a buffer can hold.
+    const RUNS: usize = PARALLEL_SEGMENT_SIZE / ZERO_ROWS_FROM + 2;
+
+    fn new(len: usize) -> Result<Buffer, AllocError> {
+        let mut zeros = Vec::new();
+        reserve(&mut zeros, Self::RUNS)?;
+        Ok(Buffer {
+            data: zeroed(len)?,
+            fill: 0,
+            zeros,
+        })
+    }
+
+    /// Bytes of data in the buffer, the runs of zeros counted.
+    fn len(&self) -> usize {
+        self.fill + self.zeros.iter().map(|r| r.1).sum::<usize>()
+    }
+
+    /// Writes the last `out.len()` bytes of the data into `out`, the runs
+    /// of zeros as zeros.
+    fn tail(&self, out: &mut [u8]) {
+        let from = self.len() - out.len();
+        // Walk the pieces: stored bytes up to each run, then the run.
+        let (mut at, mut offset) = (0, 0);
+        let mut copy = |piece: Option<&[u8]>, len: usize, offset: usize| {
+            let (a, b) = (offset.max(from), (offset + len).max(from));
+            if a < b {
+                let dest = &mut out[a - from..b - from];
+                match piece {
+                    Some(bytes) => dest.copy_from_slice(&bytes[a - offset..b - offset]),
+                    None => dest.fill(0),
+                }
+            }
+        };
+        for &(run_at, run_len) in &self.zeros {
+            copy(Some(&self.data[at..run_at]), run_at - at, offset);
+            offset += run_at - at;
+            copy(None, run_len, offset);
+            offset += run_len;
+            at = run_at;
+        }
+        copy(Some(&self.data[at..self.fill]), self.fill - at, offset);
+    }
+}
+
 /// A segment on its way to a worker.
 struct Job {
     index: u64,
-    /// The filtered data of the dictionary (the `dict` bytes before the
-    /// segment), then the segment's, up to `fill`; the buffer is longer
-    /// (made once at its full length: no filling of the rest).
-    data: Vec<u8>,
+    buf: Buffer,
+    /// Bytes of dictionary at the start of the buffer.
     dict: usize,
-    fill: usize,
     /// The segment's end, an offset in the image's filtered data.
     end: u64,
     /// The segment ends the image.
@@ -179,9 +244,9 @@ struct Job {
 
 /// A segment compressed, with the checksum of its filtered data.
 struct Compressed {
-    /// Raw deflate data, `data[..out]`, in the buffer the segment came in,
-    /// ending on a byte boundary; none when the segment is `tokens`.
-    data: Vec<u8>,
+    /// Raw deflate data, `buf.data[..out]`, in the buffer the segment came
+    /// in, ending on a byte boundary; none when the segment is `tokens`.
+    buf: Buffer,
     out: usize,
     /// The segment as one open block, to be joined with the blocks around
     /// it ([`Joiner`]).
@@ -241,13 +306,14 @@ impl Worker {
             panic!("test panic in segment {}", job.index);
         }
         let Job {
-            mut data,
+            mut buf,
             dict,
-            fill,
             last,
             ..
         } = job;
-        debug_assert!(dict < fill && fill <= data.len());
+        let Buffer { data, fill, zeros } = &mut buf;
+        let fill = *fill;
+        debug_assert!(dict <= fill && fill <= data.len());
         let deflate = &mut self.deflate;
         deflate.reset();
         deflate.set_dictionary(&data[..dict]);
@@ -256,14 +322,32 @@ impl Worker {
         // read so far; the rest waits in the compressor.
         let mut written = 0;
         let mut at = dict;
-        while at < fill {
+        let mut len = 0;
+        let mut runs = zeros.iter().copied().peekable();
+        loop {
             if cancel.load(Relaxed) {
                 return None;
             }
-            let piece = &data[at..fill.min(at + PIECE)];
-            adler.update(piece);
-            deflate.write(piece);
-            at += piece.len();
+            // Stored bytes up to the next run of zeros, or the run.
+            let stop = runs.peek().map_or(fill, |r| r.0);
+            if at < stop {
+                let piece = &data[at..stop.min(at + PIECE)];
+                adler.update(piece);
+                deflate.write(piece);
+                at += piece.len();
+                len += piece.len();
+            } else if let Some((_, n)) = runs.next() {
+                let mut left = n;
+                while left > 0 {
+                    let piece = &ZEROS[..left.min(PIECE)];
+                    adler.update(piece);
+                    deflate.write(piece);
+                    left -= piece.len();
+                }
+                len += n;
+            } else {
+                break;
+            }
             // Moved out when all of it fits, or half: what stays is shifted
             // down, and shifting it after every small piece of output would
             // cost more than the compression.
@@ -275,7 +359,7 @@ impl Worker {
                 written += k;
             }
         }
-        let len = (at - dict) as u64;
+        let len = len as u64;
         let tokens = match deflate.end_segment(last, written > 0) {
             // Boxed: the answers go through channels, whose blocks hold
             // many of them.
@@ -286,7 +370,7 @@ impl Worker {
         let out = written + output.len();
         if out > data.len() {
             let have = data.len();
-            if reserve(&mut data, out - have).is_err() {
+            if reserve(data, out - have).is_err() {
                 return Some(Err(Failure::OutOfMemory(out)));
             }
             data.resize(out, 0);
@@ -295,7 +379,7 @@ impl Worker {
         output.clear();
         debug_assert!(tokens.is_none() || out == 0);
         Some(Ok(Compressed {
-            data,
+            buf,
             out,
             tokens,
             adler: adler.finish(),
@@ -466,7 +550,7 @@ pub(crate) struct Parallel {
     next_out: u64,
     ready: Vec<(u64, Compressed)>,
     /// Buffers for the segments to come.
-    free: Vec<Vec<u8>>,
+    free: Vec<Buffer>,
     /// The end of the deflate stream: the open block segments join.
     joiner: Joiner,
     /// Compressed data that does not fill an IDAT chunk yet.
@@ -512,11 +596,11 @@ impl Parallel {
         let mut free = Vec::new();
         reserve(&mut free, buffers)?;
         for _ in 0..buffers {
-            free.push(zeroed(buffer)?);
+            free.push(Buffer::new(buffer)?);
         }
         let first = match free.pop() {
-            Some(data) => data,
-            None => zeroed(buffer)?,
+            Some(buf) => buf,
+            None => Buffer::new(buffer)?,
         };
         let mut carry = Vec::new();
         reserve(&mut carry, idat_size.min(1 << 22))?;
@@ -547,15 +631,16 @@ impl Parallel {
         Ok(p)
     }
 
-    /// Segment `index`, to be collected in `data`, which holds its
+    /// Segment `index`, to be collected in `buf`, which holds its
     /// dictionary, `dict` bytes.
-    fn job(&self, index: u64, data: Vec<u8>, dict: usize) -> Job {
+    fn job(&self, index: u64, mut buf: Buffer, dict: usize) -> Job {
         let len = segment_len(self.layout.stride);
+        buf.fill = dict;
+        buf.zeros.clear();
         Job {
             index,
-            data,
+            buf,
             dict,
-            fill: dict,
             end: ((index + 1) * len).min(self.total),
             last: index + 1 == self.segments,
         }
@@ -593,9 +678,56 @@ impl Parallel {
                 return Ok(());
             };
             let k = data.len().min((current.end - self.received) as usize);
-            let at = current.fill;
-            current.data[at..at + k].copy_from_slice(&data[..k]);
+            let at = current.buf.fill;
+            current.buf.data[at..at + k].copy_from_slice(&data[..k]);
+            current.buf.fill += k;
             data = &data[k..];
+            self.advance(sink, k)?;
+        }
+        self.poll(sink)
+    }
+
+    /// Whether a row of `n` filtered bytes equal to the row above can be
+    /// taken by [`push_repeat`](Self::push_repeat).
+    pub(crate) fn takes_repeats(&self, n: usize) -> bool {
+        n >= ZERO_ROWS_FROM
+    }
+
+    /// Takes a row of `n` filtered bytes that filters to `filter_byte`
+    /// and zeros (a row equal to the one above, filtered by Up): the
+    /// zeros are only counted in the segments they belong to.
+    pub(crate) fn push_repeat<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        filter_byte: u8,
+        n: usize,
+    ) -> Result<(), Error<S::Error>> {
+        debug_assert!(self.takes_repeats(n));
+        let r = self.take_repeat(sink, filter_byte, n);
+        if r.is_err() {
+            self.pool.stop();
+        }
+        r
+    }
+
+    fn take_repeat<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        filter_byte: u8,
+        n: usize,
+    ) -> Result<(), Error<S::Error>> {
+        self.take_bytes(sink, &[filter_byte])?;
+        let mut left = n - 1;
+        while left > 0 {
+            let Some(current) = &mut self.current else {
+                debug_assert!(false, "data after the end of the image");
+                return Ok(());
+            };
+            let k = left.min((current.end - self.received) as usize);
+            let at = current.buf.fill;
+            debug_assert!(current.buf.zeros.len() < Buffer::RUNS);
+            current.buf.zeros.push((at, k));
+            left -= k;
             self.advance(sink, k)?;
         }
         self.poll(sink)
@@ -615,7 +747,7 @@ impl Parallel {
     pub(crate) fn slot(&mut self, n: usize) -> &mut [u8] {
         debug_assert!(self.fits(n));
         match &mut self.current {
-            Some(c) => &mut c.data[c.fill..c.fill + n],
+            Some(c) => &mut c.buf.data[c.buf.fill..c.buf.fill + n],
             None => &mut [],
         }
     }
@@ -627,6 +759,9 @@ impl Parallel {
         sink: &mut S,
         n: usize,
     ) -> Result<(), Error<S::Error>> {
+        if let Some(c) = &mut self.current {
+            c.buf.fill += n;
+        }
         let r = self.advance(sink, n).and_then(|()| self.poll(sink));
         if r.is_err() {
             self.pool.stop();
@@ -634,13 +769,12 @@ impl Parallel {
         r
     }
 
-    /// Counts `n` more bytes of the current segment as filled, and sends it
-    /// out when it is full.
+    /// Counts `n` more bytes of the current segment as received (stored
+    /// or counted as zeros), and sends it out when it is full.
     fn advance<E>(&mut self, sink: &mut impl Sink<Error = E>, n: usize) -> Result<(), Error<E>> {
         let Some(current) = &mut self.current else {
             return Ok(());
         };
-        current.fill += n;
         self.received += n as u64;
         if self.received < current.end {
             return Ok(());
@@ -661,13 +795,13 @@ impl Parallel {
     /// `job`'s data.
     fn next_job<E>(&mut self, job: &Job) -> Result<Job, Error<E>> {
         let full = PARALLEL_SEGMENT_SIZE + self.layout.dictionary as usize;
-        let mut data = match self.free.pop() {
-            Some(data) => data,
-            None => zeroed(full).map_err(|e| Error::OutOfMemory { bytes: e.bytes })?,
+        let mut buf = match self.free.pop() {
+            Some(buf) => buf,
+            None => Buffer::new(full).map_err(|e| Error::OutOfMemory { bytes: e.bytes })?,
         };
-        let dict = job.fill.min(self.layout.dictionary as usize);
-        data[..dict].copy_from_slice(&job.data[job.fill - dict..job.fill]);
-        Ok(self.job(job.index + 1, data, dict))
+        let dict = job.buf.len().min(self.layout.dictionary as usize);
+        job.buf.tail(&mut buf.data[..dict]);
+        Ok(self.job(job.index + 1, buf, dict))
     }
 
     /// Hands `job` to a worker (or, without threads, compresses it here).
@@ -770,7 +904,7 @@ impl Parallel {
         joined.clear();
         *self.joiner.output() = joined;
         pushed?;
-        self.write_idat(&segment.data[..segment.out], sink)?;
+        self.write_idat(&segment.buf.data[..segment.out], sink)?;
         self.adler = adler32::combine(self.adler, segment.adler, segment.len);
         if segment.last {
             self.write_idat(&self.adler.to_be_bytes(), sink)?;
@@ -781,7 +915,7 @@ impl Parallel {
         }
         self.next_out += 1;
         self.in_flight -= 1;
-        self.free.push(segment.data);
+        self.free.push(segment.buf);
         Ok(())
     }
 
@@ -900,6 +1034,84 @@ mod tests {
             // miniz_oxide checks the joined Adler-32.
             let back = miniz_oxide::inflate::decompress_to_vec_zlib(&threaded);
             assert!(back.is_ok_and(|b| b == img), "{level:?}");
+        }
+    }
+
+    /// Rows equal to the row above, given by `push_repeat` (their zeros
+    /// only counted), come out as the filter byte and zeros, the same from
+    /// threads and from the calling thread, with cuts between rows and
+    /// inside them (rows longer than an eighth of a segment).
+    #[test]
+    fn repeated_rows_are_counted_and_come_out_as_zeros() {
+        for (stride, height) in [(5001, 400), (70_001, 40)] {
+            let img = data(stride, height);
+            let mut x = 11u32;
+            let mut want = Vec::new();
+            let mut rows = Vec::new();
+            for row in img.chunks(stride) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                // Runs of repeated rows, and single ones.
+                let repeat = x % 3 != 0;
+                if repeat {
+                    want.push(2);
+                    want.resize(want.len() + stride - 1, 0);
+                } else {
+                    want.extend_from_slice(row);
+                }
+                rows.push((repeat, row));
+            }
+            let feed = |mut p: Parallel| {
+                let mut out = Vec::new();
+                for &(repeat, row) in &rows {
+                    if repeat {
+                        assert!(p.takes_repeats(stride));
+                        p.push_repeat(&mut out, 2, stride)?;
+                    } else {
+                        p.push(&mut out, row)?;
+                    }
+                }
+                p.finish(&mut out)?;
+                Ok::<_, Error<core::convert::Infallible>>(out[8..out.len() - 4].to_vec())
+            };
+            for level in [Compression::Default, Compression::Best, Compression::Fast] {
+                let l = layout(stride as u64, level);
+                let threaded = Parallel::with_layout(l, height as u32, 3, 1 << 30, true).unwrap();
+                let threaded = feed(threaded).unwrap();
+                let here = Parallel::with_layout(l, height as u32, 3, 1 << 30, false).unwrap();
+                assert!(feed(here).unwrap() == threaded, "{level:?} {stride}");
+                let back = miniz_oxide::inflate::decompress_to_vec_zlib(&threaded);
+                assert!(back.is_ok_and(|b| b == want), "{level:?} {stride}");
+            }
+        }
+    }
+
+    /// `Buffer::tail` against the data written out run by run.
+    #[test]
+    fn a_buffers_tail_is_its_data_with_the_zeros() {
+        let bytes = data(1, 3000);
+        let mut buf = Buffer::new(4000).unwrap();
+        let mut whole = Vec::new();
+        let mut x = 5u32;
+        for (i, &b) in bytes.iter().enumerate() {
+            buf.data[buf.fill] = b | 1;
+            buf.fill += 1;
+            whole.push(b | 1);
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if i % 37 == 0 && buf.zeros.len() < Buffer::RUNS {
+                let n = (x % 90) as usize + 1;
+                buf.zeros.push((buf.fill, n));
+                whole.resize(whole.len() + n, 0);
+            }
+        }
+        assert_eq!(buf.len(), whole.len());
+        for n in [0, 1, 2, 50, 89, 90, 91, 1000, whole.len()] {
+            let mut out = vec![7; n];
+            buf.tail(&mut out);
+            assert!(out == whole[whole.len() - n..], "{n}");
         }
     }
 

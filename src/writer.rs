@@ -540,8 +540,19 @@ impl<S: Sink> StreamingWriter<S> {
             let (filter, sparse) = (self.filter, self.sparse);
             // With threads, the row is filtered straight into the segment
             // it belongs to, where it fits whole.
+            // A row equal to the one above filters to Up and zeros, which
+            // the threads take as a count where rows are long.
+            #[cfg(feature = "std")]
+            let zeros = repeat && matches!(filter, Filter::Adaptive | Filter::Entropy | Filter::Up);
             #[cfg(feature = "std")]
             let in_segment = match &mut self.backend {
+                Backend::Parallel(p) if zeros && p.takes_repeats(self.filtered.len()) => {
+                    let n = self.filtered.len();
+                    let r = p.push_repeat(&mut self.sink, Filter::Up.type_byte(), n);
+                    self.poisoned |= r.is_err();
+                    r?;
+                    true
+                }
                 Backend::Parallel(p) if p.fits(self.filtered.len()) => {
                     let n = self.filtered.len();
                     let (out, scratch) = (p.slot(n), &mut self.scratch);
