@@ -198,7 +198,8 @@ impl Options {
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
     /// The other levels run at 1 to 1.5 GB/s on one thread, where handing
     /// the rows over in segments costs more than more threads give back, and
-    /// stay on the calling thread, as does an image of one segment or less;
+    /// stay on the calling thread, as does an image of less than one and
+    /// an eighth segments;
     /// see [`effective_threads`](Self::effective_threads). No more threads
     /// than segments are started.
     ///

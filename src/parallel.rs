@@ -66,7 +66,8 @@ use crate::zlib;
 /// Bytes of filtered image data (rows with their filter bytes) per segment
 /// when an image is encoded on several threads ([`Options::threads`]), at
 /// most: where rows are short (an eighth of this or less) a segment is as
-/// many whole rows as fit. An image of at most one segment is encoded on
+/// many whole rows as fit. An image of less than one and an eighth
+/// segments is encoded on
 /// the calling thread.
 ///
 /// Each segment after the first restarts the compressor's statistics and
@@ -84,13 +85,19 @@ const DICTIONARY: usize = 32 * 1024;
 
 /// The threads for an image, the calling thread among them: 0 to encode
 /// on the calling thread the single-threaded way, when `threads` is 0 or
-/// 1, the level gains nothing from threads, or the image is one segment.
+/// 1, the level gains nothing from threads, or the image has less than an
+/// eighth of a segment after its first (a second thread would have next
+/// to nothing to do, and starting it costs more).
 pub(crate) fn workers(threads: usize, level: Compression, geo: &Geometry) -> usize {
     if threads < 2 || !level.plan().parallel {
         return 0;
     }
-    match segments(geo) {
-        Some(n) if n >= 2 => threads.min(usize::try_from(n).unwrap_or(usize::MAX)),
+    let stride = geo.row_bytes as u64 + 1;
+    let len = segment_len(stride);
+    match (geo.height as u64).checked_mul(stride) {
+        Some(total) if total >= len + len / 8 => {
+            threads.min(usize::try_from(total.div_ceil(len)).unwrap_or(usize::MAX))
+        }
         _ => 0,
     }
 }
@@ -129,13 +136,6 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
         .saturating_add(Joiner::BYTES)
         .saturating_add(options.effective_idat_chunk_size() as usize)
         .saturating_add(crate::metadata::Trailer::bytes(&options.metadata))
-}
-
-/// Segments in the filtered data of the image (`None` past 2^64 bytes).
-fn segments(geo: &Geometry) -> Option<u64> {
-    let stride = geo.row_bytes as u64 + 1;
-    let total = (geo.height as u64).checked_mul(stride)?;
-    Some(total.div_ceil(segment_len(stride)))
 }
 
 /// Bytes of filtered data per segment, for rows of `stride` bytes with

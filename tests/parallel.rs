@@ -157,7 +157,7 @@ fn segments_of_a_smooth_image_share_blocks() {
 }
 
 #[test]
-fn threads_serve_the_matching_levels_and_images_of_two_segments_or_more() {
+fn threads_serve_the_matching_levels_and_images_of_more_than_a_segment_and_an_eighth() {
     let big = Options::new(1000, 1000, ColorType::Rgb);
     for &level in Compression::ALL {
         let o = big.clone().compression(level).threads(4);
@@ -177,7 +177,10 @@ fn threads_serve_the_matching_levels_and_images_of_two_segments_or_more() {
     let rows = (SEG / 3001) as u32;
     let small = Options::new(1000, rows, ColorType::Rgb).threads(8);
     assert_eq!(small.effective_threads(), 1);
-    let two = Options::new(1000, rows + 1, ColorType::Rgb).threads(8);
+    // Less than an eighth of a segment after the first: the same.
+    let eighth = Options::new(1000, rows + rows / 8, ColorType::Rgb).threads(8);
+    assert_eq!(eighth.effective_threads(), 1);
+    let two = Options::new(1000, rows + rows / 8 + 1, ColorType::Rgb).threads(8);
     assert_eq!(two.effective_threads(), 2);
     // Invalid options: nothing to run.
     assert_eq!(
@@ -221,6 +224,8 @@ fn segment_boundaries_anywhere_in_the_rows() {
         // One row of several segments.
         (4 * s + 1000, 1),
         // Two segments, the second starting inside the last row.
+        (s / 2 + s / 8, 2),
+        // The same, the second segment 8 bytes: on the calling thread.
         (s / 2 + 3, 2),
     ];
     for (w, h) in cases {
@@ -240,7 +245,14 @@ fn segment_boundaries_anywhere_in_the_rows() {
                 .compression(level)
                 .threads(3)
                 .effective_threads();
-            assert_eq!(threads, 3.min(total.div_ceil(SEG)), "{w}x{h}");
+            // Threads where there is an eighth of a segment or more after
+            // the first.
+            let expected = if total >= SEG + SEG / 8 {
+                3.min(total.div_ceil(SEG))
+            } else {
+                1
+            };
+            assert_eq!(threads, expected, "{w}x{h}");
             assert!(encode(&case, &img, 3) == two, "{w}x{h} {level:?}");
         }
     }

@@ -120,13 +120,14 @@ impl Lazy {
         self.indexed_to = len;
     }
 
-    /// The first input after a dictionary did not pay for matching
-    /// ([`Lz::end_trial`]): the weighing of its block gives two run-length
-    /// segments, as after two losses in a row. (Whether more losses led
-    /// there is unknown: eight, as after four, made a segment of mixed
-    /// content that started with noise 4 % larger; two make the benchmark
-    /// corpus with threads 0.07 % smaller.)
-    pub(super) fn trial_lost(&mut self) {
+    /// The first block weighed after a dictionary (at the end of the
+    /// trial, [`Lz::end_trial`], or a full block before it): where matching
+    /// does not pay, it gives two run-length segments, as after two losses
+    /// in a row. (Whether more losses led there is unknown: eight, as
+    /// after four, made a segment of mixed content that started with noise
+    /// 4 % larger; two make the benchmark corpus with threads 0.08 %
+    /// smaller.)
+    pub(super) fn first_weighing(&mut self) {
         self.plain_run = 1;
     }
 

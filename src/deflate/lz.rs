@@ -389,6 +389,10 @@ impl Lz {
         let goes_on = (self.open.as_ref())
             .and_then(|open| open.takes(&self.tokens, plan.as_ref(), len, last));
         if self.lazy.weighs() && !last {
+            if self.trial_end != usize::MAX {
+                // The first block weighed after a dictionary.
+                self.lazy.first_weighing();
+            }
             let (bits, from) = if let Some(split) = tail {
                 (split.tail_in_whole, end - split.tail_len)
             } else {
@@ -424,16 +428,16 @@ impl Lz {
 
     /// Weighs the tokens since the dictionary, [`TRIAL`] bytes of input,
     /// as a block would be weighed (see [`weigh_block`](Self::weigh_block)):
-    /// where run-length coding pays, the block is written and the next two
-    /// segments are run-length coded, as after two losses in a row; where
-    /// matching pays, the block goes on, and nothing changes.
+    /// where run-length coding pays, the block is written (and, as the
+    /// first block weighed after a dictionary, gives two run-length
+    /// segments; see [`Lazy::first_weighing`]); where matching pays, the
+    /// block goes on, and nothing changes.
     fn end_trial(&mut self, w: &mut BitWriter) {
-        self.trial_end = usize::MAX;
         let bits = self.tokens.dynamic_bits();
         if self.plain_pays(bits, self.block_start, self.block_end) {
-            self.lazy.trial_lost();
             self.flush_block(w, false);
         }
+        self.trial_end = usize::MAX;
     }
 
     /// Ends the open block, if any: something other than its tokens
