@@ -66,10 +66,11 @@ class StreamingWriter:
             (r, g, b).
         text: keyword to text, written as tEXt (iTXt beyond Latin-1).
         threads: None, 0 or 1 to encode on the calling thread; n >= 2 to
-            filter and compress on n worker threads at the "default" and
-            "best" levels (other levels, and images of one 512 KiB segment
-            of filtered rows or less, stay on the calling thread: see the
-            threads property). Every n from 2 up writes the same file, a
+            compress on n threads, the calling thread and n - 1 worker
+            threads, at the "default" and "best" levels (other levels, and
+            images of less than one and an eighth 512 KiB segments of
+            filtered rows, stay on the calling thread: see the threads
+            property). Every n from 2 up writes the same file, a
             little larger than one thread's. The GIL is released while
             rows are filtered and compressed either way.
 
@@ -131,9 +132,9 @@ class StreamingWriter:
         """Complete rows written so far."""
     @property
     def threads(self) -> int:
-        """Worker threads encoding the image: the threads asked for at the
-        default and best levels (no more than the image has 512 KiB
-        segments), else 1, the calling thread."""
+        """Threads encoding the image, the calling thread among them: the
+        threads asked for at the default and best levels (no more than the
+        image has 512 KiB segments), else 1, the calling thread alone."""
     @property
     def width(self) -> int: ...
     @property

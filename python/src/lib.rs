@@ -5,8 +5,8 @@
 //! numpy arrays); each is copied into a reused row buffer with the safe
 //! buffer API while the GIL is held, then filtered and compressed with the
 //! GIL released (`write_rows` of an array copies blocks of rows, one
-//! release of the GIL per block). With `threads=n`, the library's worker
-//! threads do the filtering and compressing.
+//! release of the GIL per block). With `threads=n`, the calling thread
+//! filters and compresses with `n - 1` of the library's worker threads.
 #![forbid(unsafe_code)]
 
 use std::ffi::CStr;
@@ -198,7 +198,8 @@ impl Sinked {
         }
     }
 
-    /// Worker threads encoding the image (1: the calling thread).
+    /// Threads encoding the image, the calling thread among them (1: it
+    /// alone).
     fn threads(&self) -> usize {
         match self {
             Sinked::Path(w) => w.threads(),
@@ -1075,7 +1076,8 @@ struct Core {
     format: Format,
     scratch: Scratch,
     rows: u32,
-    /// Worker threads the writer encodes on (1: the calling thread).
+    /// Threads the writer encodes on, the calling thread among them (1: it
+    /// alone).
     threads: usize,
     /// Why the writer is closed, for messages.
     closed: &'static str,
@@ -1293,8 +1295,8 @@ impl PackedRows<'_> {
 }
 
 /// `threads=`: `None`, 0 and 1 encode on the calling thread; n >= 2 on n
-/// worker threads (at the default and best levels; see the library's
-/// `Options::threads`).
+/// threads, the calling thread and n - 1 worker threads (at the default
+/// and best levels; see the library's `Options::threads`).
 fn parse_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
     let Some(t) = threads.filter(|t| !t.is_none()) else {
         return Ok(0);
@@ -1347,13 +1349,14 @@ fn parse_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
 /// transparency: tRNS: for 'P' an index made transparent or alpha values
 ///     per entry; for grey one value; for RGB an (r, g, b).
 /// text: a dict of keyword to text, written as tEXt (iTXt beyond Latin-1).
-/// threads: None, 0 or 1 to encode on the calling thread; n >= 2 to filter
-///     and compress on n worker threads at the 'default' and 'best'
-///     levels (the other levels, and images of one 512 KiB segment of
-///     filtered rows or less, stay on the calling thread; the threads
-///     property tells). Every n from 2 up writes the same file, a little
-///     larger than one thread's. Either way the GIL is released while rows
-///     are filtered and compressed.
+/// threads: None, 0 or 1 to encode on the calling thread; n >= 2 to
+///     compress on n threads, the calling thread and n - 1 worker threads,
+///     at the 'default' and 'best' levels (the other levels, and images
+///     of less than one and an eighth 512 KiB segments of filtered rows,
+///     stay on the calling thread; the threads property tells). Every n
+///     from 2 up writes the same file, a little larger than one thread's.
+///     Either way the GIL is released while rows are filtered and
+///     compressed.
 #[pyclass(module = "pngstream", name = "StreamingWriter")]
 struct StreamingWriter {
     core: Core,

@@ -1,7 +1,7 @@
-"""threads=: the library's worker threads behind the same calls. Every n
-from 2 up writes the same file, which decodes exactly; None, 0 and 1 encode
-on the calling thread; bad values raise. The GIL stays released while rows
-are filtered and compressed."""
+"""threads=: the calling thread and the library's worker threads behind
+the same calls. Every n from 2 up writes the same file, which decodes
+exactly; None, 0 and 1 encode on the calling thread; bad values raise. The
+GIL stays released while rows are filtered and compressed."""
 
 import gc
 import io
@@ -198,4 +198,4 @@ def test_threads_documented():
     assert "worker threads" in pngstream.StreamingWriter.__doc__
     assert "threads=None" in pngstream.StreamingWriter.__text_signature__
     assert "threads=None" in pngstream.encode.__text_signature__
-    assert "Worker threads" in pngstream.StreamingWriter.threads.__doc__
+    assert "the calling thread among them" in pngstream.StreamingWriter.threads.__doc__
