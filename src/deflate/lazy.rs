@@ -125,7 +125,7 @@ impl Lazy {
     /// does not pay, it gives two run-length segments, as after two losses
     /// in a row. (Whether more losses led there is unknown: eight, as
     /// after four, made a segment of mixed content that started with noise
-    /// 4 % larger; two make the benchmark corpus with threads 0.08 %
+    /// 4 % larger; two make the benchmark corpus with threads 0.09 %
     /// smaller.)
     pub(super) fn first_weighing(&mut self) {
         self.plain_run = 1;

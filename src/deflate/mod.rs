@@ -1049,11 +1049,11 @@ mod tests {
         (out, as_tokens, as_bytes)
     }
 
-    /// A segment after a dictionary weighs its first 32 KiB of input:
-    /// on runs among noise, where run-length coding does no worse than
-    /// matching, it leaves matching there, where a compressor without a
-    /// dictionary is still filling its first block of tokens. The stream
-    /// is the same whether or not matching pays.
+    /// A segment after a dictionary weighs its first 16 KiB of input (or
+    /// 4 Ki tokens): on runs among noise, where run-length coding does no
+    /// worse than matching, it leaves matching there, where a compressor
+    /// without a dictionary is still filling its first block of tokens;
+    /// on noise alone, after 4 Ki tokens. The stream decodes.
     #[test]
     fn segments_weigh_their_first_input_early() {
         let noise = xorshift(1 << 20, 3);
@@ -1074,6 +1074,19 @@ mod tests {
         let mut fresh = Deflater::new(Compression::Default).unwrap();
         fresh.write(&data[..40 * 1024]);
         assert!(!plain(&fresh), "a fresh compressor weighed early");
+        // Noise: a token a byte, weighed after 4 Ki of them.
+        for dictionary in [true, false] {
+            let mut d = Deflater::new(Compression::Default).unwrap();
+            if dictionary {
+                d.set_dictionary(&noise[..dict]);
+            }
+            d.write(&noise[dict..dict + 8 * 1024]);
+            assert_eq!(
+                plain(&d),
+                dictionary,
+                "noise after a dictionary: {dictionary}"
+            );
+        }
         // The rest decodes after the dictionary, given as a stored block.
         d.write(&data[dict + 40 * 1024..]);
         d.finish();
