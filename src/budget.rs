@@ -50,7 +50,8 @@ pub(crate) struct Config {
     pub(crate) idat_size: usize,
     /// Filtered bytes compressed at once (`usize::MAX`: whole rows).
     pub(crate) piece: usize,
-    /// Room reserved for compressed output.
+    /// Room counted for compressed output: the writer reserves
+    /// [`HEADER_BUFFER`] less.
     pub(crate) out_room: usize,
 }
 
@@ -142,10 +143,15 @@ fn out_room(engine: Engine, sizes: &Sizes, idat_size: usize, total: Option<u64>)
         (Engine::Stored, Some(_)) => PIECE + 64,
         _ => sizes.burst(engine, PIECE),
     };
-    // The zlib header and trailer; the header's first small buffer is
-    // still held while the room is reserved.
-    idat_size + burst + 8 + 16
+    // The zlib header and trailer, and the header's first small buffer,
+    // still held while the room is reserved (see [`HEADER_BUFFER`]).
+    idat_size + burst + HEADER_BUFFER + 16
 }
+
+/// The capacity of the output buffer once the zlib header is in it (a
+/// vector's first allocation), held beside the room the writer then
+/// reserves: the reservation is [`Config::out_room`] less this.
+pub(crate) const HEADER_BUFFER: usize = 8;
 
 /// Bytes the writer allocates besides its row buffers, compressor and
 /// output: chunks kept for after the image data.

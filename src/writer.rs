@@ -186,9 +186,10 @@ impl<S: Sink> StreamingWriter<S> {
         // plus at most a block's can land on top of an almost full chunk:
         // sized once here, the buffer seldom has to grow. Very large chunk
         // sizes are left to grow on demand. Under a memory limit, rows are
-        // compressed in pieces and the room is what the limit counted.
+        // compressed in pieces and the room is what the limit counted, less
+        // the header's buffer, which the reservation moves out of.
         let out_room = match options.memory_limit {
-            Some(_) => cfg.out_room,
+            Some(_) => cfg.out_room - crate::budget::HEADER_BUFFER,
             None => cfg
                 .idat_size
                 .min(1 << 22)
