@@ -1513,9 +1513,10 @@ impl StreamingWriter {
         self.core.rows
     }
 
-    /// Worker threads encoding the image: the threads asked for at the
-    /// default and best levels (no more than the image has 512 KiB
-    /// segments of filtered rows), else 1, the calling thread.
+    /// Threads encoding the image, the calling thread among them: the
+    /// threads asked for at the default and best levels (no more than the
+    /// image has 512 KiB segments of filtered rows), else 1, the calling
+    /// thread alone.
     #[getter]
     fn threads(&self) -> usize {
         self.core.threads
