@@ -660,28 +660,45 @@ impl Parallel {
         sink: &mut S,
         data: &[u8],
     ) -> Result<(), Error<S::Error>> {
-        let r = self.take_bytes(sink, data);
+        let r = self.take_data(sink, Some(data), data.len());
+        self.stop_on_error(r)
+    }
+
+    /// Stops the pool after an error: the segments out are lost.
+    fn stop_on_error<E>(&mut self, r: Result<(), Error<E>>) -> Result<(), Error<E>> {
         if r.is_err() {
             self.pool.stop();
         }
         r
     }
 
-    fn take_bytes<S: Sink>(
+    /// Takes the next `n` filtered bytes: `data` (`n` of them), or zeros,
+    /// counted in [`Buffer::zeros`] rather than stored.
+    fn take_data<S: Sink>(
         &mut self,
         sink: &mut S,
-        mut data: &[u8],
+        mut data: Option<&[u8]>,
+        mut n: usize,
     ) -> Result<(), Error<S::Error>> {
-        while !data.is_empty() {
+        while n > 0 {
             let Some(current) = &mut self.current else {
                 debug_assert!(false, "data after the end of the image");
                 return Ok(());
             };
-            let k = data.len().min((current.end - self.received) as usize);
-            let at = current.buf.fill;
-            current.buf.data[at..at + k].copy_from_slice(&data[..k]);
-            current.buf.fill += k;
-            data = &data[k..];
+            let k = n.min((current.end - self.received) as usize);
+            let buf = &mut current.buf;
+            match &mut data {
+                Some(bytes) => {
+                    buf.data[buf.fill..buf.fill + k].copy_from_slice(&bytes[..k]);
+                    buf.fill += k;
+                    *bytes = &bytes[k..];
+                }
+                None => {
+                    debug_assert!(buf.zeros.len() < Buffer::RUNS);
+                    buf.zeros.push((buf.fill, k));
+                }
+            }
+            n -= k;
             self.advance(sink, k)?;
         }
         self.poll(sink)
@@ -703,34 +720,10 @@ impl Parallel {
         n: usize,
     ) -> Result<(), Error<S::Error>> {
         debug_assert!(self.takes_repeats(n));
-        let r = self.take_repeat(sink, filter_byte, n);
-        if r.is_err() {
-            self.pool.stop();
-        }
-        r
-    }
-
-    fn take_repeat<S: Sink>(
-        &mut self,
-        sink: &mut S,
-        filter_byte: u8,
-        n: usize,
-    ) -> Result<(), Error<S::Error>> {
-        self.take_bytes(sink, &[filter_byte])?;
-        let mut left = n - 1;
-        while left > 0 {
-            let Some(current) = &mut self.current else {
-                debug_assert!(false, "data after the end of the image");
-                return Ok(());
-            };
-            let k = left.min((current.end - self.received) as usize);
-            let at = current.buf.fill;
-            debug_assert!(current.buf.zeros.len() < Buffer::RUNS);
-            current.buf.zeros.push((at, k));
-            left -= k;
-            self.advance(sink, k)?;
-        }
-        self.poll(sink)
+        let r = self
+            .take_data(sink, Some(&[filter_byte]), 1)
+            .and_then(|()| self.take_data(sink, None, n - 1));
+        self.stop_on_error(r)
     }
 
     /// Whether the next `n` filtered bytes all belong to the segment being
@@ -763,10 +756,7 @@ impl Parallel {
             c.buf.fill += n;
         }
         let r = self.advance(sink, n).and_then(|()| self.poll(sink));
-        if r.is_err() {
-            self.pool.stop();
-        }
-        r
+        self.stop_on_error(r)
     }
 
     /// Counts `n` more bytes of the current segment as received (stored
