@@ -47,6 +47,10 @@ pub(super) struct Matcher {
     /// Next position to parse, and bytes of input from there on.
     pub(super) strstart: usize,
     pub(super) lookahead: usize,
+    /// The end of the input written into the window since it was made or
+    /// reset; the byte there is 0, and nothing past it is ever read (see
+    /// [`reset`](Self::reset)).
+    high_water: usize,
 }
 
 /// How far one search goes.
@@ -83,6 +87,7 @@ impl Matcher {
             hash_shift: 32 - sizes.hash_bits,
             strstart: 0,
             lookahead: 0,
+            high_water: 0,
         })
     }
 
@@ -92,14 +97,25 @@ impl Matcher {
         sizes.buffer_windows * wsize + 1 + 4 * (1 << sizes.hash_bits) + 2 * wsize
     }
 
-    /// Back to the state of a new matcher. The window is cleared too: a
-    /// 4-byte hash of the last string before the end of the input reads
-    /// one byte past it, which must not be left over from earlier input.
+    /// Back to the state of a new matcher, as far as anything can tell:
+    /// the hash heads are cleared, and only they.
+    ///
+    /// - `prev` is read only at positions reached from a head, through
+    ///   chain steps that stay within the window: positions indexed since
+    ///   the heads were cleared, whose entries were written then.
+    /// - The window is read up to one byte past the input (a 4-byte hash
+    ///   of the last string before its end). Past what was written since
+    ///   the reset it would hold zeros in a new matcher: `fill` writes that
+    ///   one zero at the high-water mark as the input passes it, and the
+    ///   bytes beyond are never read.
+    ///
+    /// A reset matcher thus makes the same choices as a new one, without
+    /// clearing the 290 KiB of window and chains before every segment.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn reset(&mut self) {
-        self.window.fill(0);
         self.head.fill(0);
-        self.prev.fill(0);
+        self.window[0] = 0;
+        self.high_water = 0;
         self.strstart = 0;
         self.lookahead = 0;
     }
@@ -117,6 +133,7 @@ impl Matcher {
         debug_assert!(self.end() == 0 && dict.len() <= self.wsize);
         self.window[..dict.len()].copy_from_slice(dict);
         self.strstart = dict.len();
+        self.mark_high_water();
         let hashed = if self.hash4 { 4 } else { MIN_MATCH };
         let last = (dict.len() + 1).saturating_sub(hashed);
         let word = |w: &[u8], pos: usize| u32::from_le_bytes(w[pos..pos + 4].try_into().unwrap());
@@ -151,7 +168,19 @@ impl Matcher {
         let n = (self.buffer - end).min(data.len());
         self.window[end..end + n].copy_from_slice(&data[..n]);
         self.lookahead += n;
+        self.mark_high_water();
         n
+    }
+
+    /// After input was written up to [`end`](Self::end): where that passes
+    /// the high-water mark, the byte past it becomes the zero a new
+    /// matcher would have there (the window has a byte of padding for it).
+    fn mark_high_water(&mut self) {
+        let end = self.end();
+        if end > self.high_water {
+            self.high_water = end;
+            self.window[end] = 0;
+        }
     }
 
     /// Moves the window down by `shift` bytes (a whole number of windows),

@@ -717,7 +717,11 @@ mod tests {
     #[test]
     fn a_reset_forgets_everything_before() {
         // After very different input (and a slide), a reset compressor
-        // gives the bytes of a new one, dictionary and all.
+        // gives the bytes of a new one, dictionary and all, whether the
+        // new input ends below what the old one filled (the window is not
+        // cleared: the byte past the input must read as a new one's) or
+        // runs past it. Each length is used twice in a row, so that the
+        // second starts from a reset after the first.
         let samples = samples();
         let (noise, text) = (&samples[5], &samples[6]);
         for &level in Compression::ALL {
@@ -725,14 +729,19 @@ mod tests {
             used.write(noise);
             used.write(&text[..100_000]);
             used.sync_flush();
-            used.reset();
-            let mut new = Deflater::new(level).unwrap();
-            for d in [&mut used, &mut new] {
-                d.set_dictionary(&text[..40_000]);
-                d.write(&text[40_000..200_000]);
-                d.finish();
+            for len in [1, 2, 3, 4, 5, 7, 300, 4099, 160_000, 160_000, 5, 5] {
+                for dict in [0, 40_000] {
+                    used.reset();
+                    let mut new = Deflater::new(level).unwrap();
+                    for d in [&mut used, &mut new] {
+                        d.set_dictionary(&text[..dict]);
+                        d.write(&text[dict..dict + len]);
+                        d.finish();
+                    }
+                    assert!(used.output() == new.output(), "{level:?} {len} {dict}");
+                    used.output().clear();
+                }
             }
-            assert!(used.output() == new.output(), "{level:?}");
         }
     }
 
