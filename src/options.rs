@@ -210,6 +210,8 @@ impl Options {
     /// ```text
     /// (w + 2) × (S + D + T)                     segments: w compressing,
     ///                                           1 waiting, 1 collecting
+    /// + D                                       the next segment's history
+    ///                                           while all of them are out
     /// + w × compressor                          each thread's own state
     /// + 4T                                      the block segments join
     /// + 4R                                      the filter's rows

@@ -29,12 +29,13 @@
 //!
 //! # Memory
 //!
-//! At most `workers + 1` segments are out at once (`workers` counting the
-//! calling thread), and one is being collected: `workers + 2` buffers of a
-//! segment and its dictionary each, made when the writer starts, and as
-//! many blocks of tokens at most, with the joiner's. Each worker, the
-//! calling thread's too, holds a compressor. See [`Options::threads`] for
-//! the formula.
+//! `workers + 2` buffers of a segment and its dictionary each (`workers`
+//! counting the calling thread), made when the writer starts: one
+//! collects the next segment while the others are out, or all are out and
+//! the next segment's dictionary waits in a buffer of its own until one
+//! comes back. As many blocks of tokens at most, with the joiner's. Each
+//! worker, the calling thread's too, holds a compressor. See
+//! [`Options::threads`] for the formula.
 //!
 //! # Failures
 //!
@@ -131,6 +132,7 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
     let per_worker = compressor + 16 * 1024;
     (w + 2)
         .saturating_mul(per_segment)
+        .saturating_add(d)
         .saturating_add(w.saturating_mul(per_worker))
         .saturating_add(r.saturating_mul(4))
         .saturating_add(Joiner::BYTES)
@@ -543,14 +545,14 @@ pub(crate) struct Parallel {
     /// The segment being collected (`None` once the last is out).
     current: Option<Job>,
     pool: Pool,
-    /// Segments out (sent and not yet written), and the most allowed.
-    in_flight: usize,
-    max_in_flight: usize,
     /// The next segment to write, and those that came back before it.
     next_out: u64,
     ready: Vec<(u64, Compressed)>,
     /// Buffers for the segments to come.
     free: Vec<Buffer>,
+    /// The next segment's dictionary, kept here while every buffer is out
+    /// (see [`advance`](Self::advance)).
+    history: Vec<u8>,
     /// The end of the deflate stream: the open block segments join.
     joiner: Joiner,
     /// Compressed data that does not fill an IDAT chunk yet.
@@ -591,8 +593,7 @@ impl Parallel {
         let total = height as u64 * layout.stride;
         let segments = total.div_ceil(segment_len(layout.stride));
         let buffer = PARALLEL_SEGMENT_SIZE + layout.dictionary as usize;
-        let max_in_flight = workers + 1;
-        let buffers = (max_in_flight + 1).min(usize::try_from(segments).unwrap_or(usize::MAX));
+        let buffers = (workers + 2).min(usize::try_from(segments).unwrap_or(usize::MAX));
         let mut free = Vec::new();
         reserve(&mut free, buffers)?;
         for _ in 0..buffers {
@@ -616,17 +617,16 @@ impl Parallel {
             received: 0,
             current: None,
             pool: Pool::start(states, spawn)?,
-            in_flight: 0,
-            max_in_flight,
             next_out: 0,
             ready: Vec::new(),
             free,
+            history: zeroed(layout.dictionary as usize)?,
             joiner: Joiner::new()?,
             carry,
             idat_size,
             adler: adler32::Adler32::new().finish(),
         };
-        reserve(&mut p.ready, max_in_flight)?;
+        reserve(&mut p.ready, buffers)?;
         p.current = Some(p.job(0, first, 0));
         Ok(p)
     }
@@ -761,6 +761,11 @@ impl Parallel {
 
     /// Counts `n` more bytes of the current segment as received (stored
     /// or counted as zeros), and sends it out when it is full.
+    ///
+    /// A full segment goes out at once, so that a thread that is done never
+    /// waits while it sits here. When every buffer is out, its dictionary
+    /// (the next segment's) is kept aside in `history` until a buffer comes
+    /// back: the segment's buffer is overwritten by its compressed data.
     fn advance<E>(&mut self, sink: &mut impl Sink<Error = E>, n: usize) -> Result<(), Error<E>> {
         let Some(current) = &mut self.current else {
             return Ok(());
@@ -769,34 +774,36 @@ impl Parallel {
         if self.received < current.end {
             return Ok(());
         }
-        while self.in_flight >= self.max_in_flight {
-            self.wait(sink)?;
-        }
-        if let Some(job) = self.current.take() {
-            if !job.last {
-                self.current = Some(self.next_job(&job)?);
-            }
-            self.send(job, sink)?;
-        }
-        Ok(())
-    }
-
-    /// The segment after `job`, starting with its dictionary: the end of
-    /// `job`'s data.
-    fn next_job<E>(&mut self, job: &Job) -> Result<Job, Error<E>> {
-        let full = PARALLEL_SEGMENT_SIZE + self.layout.dictionary as usize;
-        let mut buf = match self.free.pop() {
-            Some(buf) => buf,
-            None => Buffer::new(full).map_err(|e| Error::OutOfMemory { bytes: e.bytes })?,
+        let Some(job) = self.current.take() else {
+            return Ok(());
         };
-        let dict = job.buf.len().min(self.layout.dictionary as usize);
-        job.buf.tail(&mut buf.data[..dict]);
-        Ok(self.job(job.index + 1, buf, dict))
+        if job.last {
+            return self.send(job, sink);
+        }
+        let (index, dict) = (
+            job.index + 1,
+            job.buf.len().min(self.layout.dictionary as usize),
+        );
+        if let Some(mut buf) = self.free.pop() {
+            job.buf.tail(&mut buf.data[..dict]);
+            self.current = Some(self.job(index, buf, dict));
+            return self.send(job, sink);
+        }
+        job.buf.tail(&mut self.history[..dict]);
+        self.send(job, sink)?;
+        let mut buf = loop {
+            match self.free.pop() {
+                Some(buf) => break buf,
+                None => self.wait(sink)?,
+            }
+        };
+        buf.data[..dict].copy_from_slice(&self.history[..dict]);
+        self.current = Some(self.job(index, buf, dict));
+        Ok(())
     }
 
     /// Hands `job` to a worker (or, without threads, compresses it here).
     fn send<E>(&mut self, job: Job, sink: &mut impl Sink<Error = E>) -> Result<(), Error<E>> {
-        self.in_flight += 1;
         if self.pool.threads.is_empty() {
             let done = self.pool.run_here(job);
             return self.take(done, sink);
@@ -904,7 +911,6 @@ impl Parallel {
             }
         }
         self.next_out += 1;
-        self.in_flight -= 1;
         self.free.push(segment.buf);
         Ok(())
     }
