@@ -258,6 +258,10 @@ impl Lz {
             // go in when more input comes, so that the chains do not
             // depend on how the input was cut into pieces.
             let s = self.m.strstart;
+            if self.retrial {
+                // After a dictionary, as at the segment's start.
+                self.trial_end = s + super::lz::TRIAL;
+            }
             let from = self.lazy.indexed_to.max(s.saturating_sub(self.m.max_dist));
             self.lazy.left_out = Some((from, s));
             self.index_left_out();

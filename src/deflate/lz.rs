@@ -64,7 +64,8 @@
 //!   window's start. The decoder has these bytes: they end the previous
 //!   segment's output. At the lazy level, the first [`TRIAL`] bytes after
 //!   it (or [`TRIAL_TOKENS`] tokens) are weighed as a block (`end_trial`),
-//!   without ending the block where matching pays.
+//!   without ending the block where matching pays, and so are those after
+//!   every run of run-length segments in the segment (`retrial`).
 //! - **Flushes** (`flush`, under `Deflater::sync_flush`): like `finish`,
 //!   every byte at hand is coded (no lookahead, nothing held back, every
 //!   byte received coded) and the block written, but not as the last; the
@@ -92,7 +93,17 @@ use crate::level::MatchParams;
 /// this: the benchmark corpus with 2 threads 0.011 % larger, and
 /// rgb16-weld-sparks, noise, which ends a block every 16 Ki tokens, as
 /// slow as on one thread.)
-const TRIAL: usize = 16 * 1024;
+///
+/// Where matching resumes after run-length segments in such a segment, it
+/// is weighed as early again: a whole block there (up to the next slide,
+/// about 80 KiB of a 512 KiB segment) cost about as much as the rest of
+/// the segment on images mostly coded by runs, and lost (the benchmark
+/// corpus with 2 threads 0.035 % smaller). One thread keeps weighing whole
+/// blocks: its runs of run-length segments grow to 1 MiB, and with trials
+/// that short they grew through the text between two noisy parts of a
+/// test input (`default_leaves_matching_where_it_does_not_pay`: 80 %
+/// larger).
+pub(super) const TRIAL: usize = 16 * 1024;
 /// See [`TRIAL`]: a quarter of a block of tokens.
 const TRIAL_TOKENS: usize = super::block::MAX_TOKENS / 4;
 
@@ -118,9 +129,18 @@ pub(super) struct Lz {
     /// Tokens the current block held at the last slide it went on past
     /// (0 if none; see [`Lz::goes_on`]).
     went_on: usize,
-    /// Where the first block after a dictionary ends at the latest, to be
-    /// weighed early (`usize::MAX`: no such block).
-    trial_end: usize,
+    /// Where the block being parsed ends at the latest to be weighed
+    /// early, a trial (`usize::MAX`: no trial): the first block after a
+    /// dictionary, and with `retrial` the first after every run of
+    /// run-length segments.
+    pub(super) trial_end: usize,
+    /// The trial is the first after the dictionary (see
+    /// [`Lazy::first_weighing`]).
+    first_trial: bool,
+    /// After a dictionary (a segment of the parallel writer): matching
+    /// that resumes after run-length segments is weighed early too, as
+    /// at the segment's start, rather than over a whole block.
+    pub(super) retrial: bool,
     /// The block last written, left open for the next one's tokens to go
     /// on in it (see [`OpenBlock`]). Never while a stored run waits: the
     /// run follows a closed block.
@@ -158,6 +178,8 @@ impl Lz {
             lost: 0,
             went_on: 0,
             trial_end: usize::MAX,
+            first_trial: false,
+            retrial: false,
             open: None,
             lazy: Lazy::new(!optimal),
             optimal: if optimal {
@@ -257,6 +279,8 @@ impl Lz {
         self.lost = 0;
         self.went_on = 0;
         self.trial_end = usize::MAX;
+        self.first_trial = false;
+        self.retrial = false;
         self.open = None;
         self.stored = StoredRun::default();
         self.tokens.clear();
@@ -285,6 +309,8 @@ impl Lz {
         self.lazy.after_dictionary(dict.len());
         if self.lazy.weighs() && !dict.is_empty() {
             self.trial_end = dict.len() + TRIAL;
+            self.first_trial = true;
+            self.retrial = true;
         }
     }
 
@@ -394,7 +420,7 @@ impl Lz {
         let goes_on = (self.open.as_ref())
             .and_then(|open| open.takes(&self.tokens, plan.as_ref(), len, last));
         if self.lazy.weighs() && !last {
-            if self.trial_end != usize::MAX {
+            if self.first_trial {
                 // The first block weighed after a dictionary.
                 self.lazy.first_weighing();
             }
@@ -429,10 +455,12 @@ impl Lz {
         self.block_start = end;
         self.went_on = 0;
         self.trial_end = usize::MAX;
+        self.first_trial = false;
     }
 
-    /// Weighs the tokens since the dictionary, [`TRIAL`] bytes of input or
-    /// [`TRIAL_TOKENS`] tokens, as a block would be weighed (see [`weigh_block`](Self::weigh_block)):
+    /// Weighs the tokens since the dictionary (or since matching resumed),
+    /// [`TRIAL`] bytes of input or [`TRIAL_TOKENS`] tokens, as a block
+    /// would be weighed (see [`weigh_block`](Self::weigh_block)):
     /// where run-length coding pays, the block is written (and, as the
     /// first block weighed after a dictionary, gives two run-length
     /// segments; see [`Lazy::first_weighing`]); where matching pays, the
@@ -443,6 +471,7 @@ impl Lz {
             self.flush_block(w, false);
         }
         self.trial_end = usize::MAX;
+        self.first_trial = false;
     }
 
     /// Ends the open block, if any: something other than its tokens

@@ -1107,6 +1107,39 @@ mod tests {
         assert!(back.is_ok_and(|b| b == data));
     }
 
+    #[test]
+    fn segments_weigh_again_early_where_matching_resumes() {
+        // Runs and noise, where matching does not pay: after the trial, two
+        // run-length segments, then matching again, weighed after 16 KiB
+        // too (a whole block, about 147 KiB of this input, before).
+        let noise = xorshift(1 << 20, 3);
+        let mut data = Vec::new();
+        for bits in noise.chunks(24).take(4000) {
+            data.extend_from_slice(&[0; 200]);
+            data.extend_from_slice(bits);
+        }
+        let plain = |d: &Deflater| match &d.engine {
+            Engine::Lz(m) => m.lazy.is_plain(),
+            _ => false,
+        };
+        let (dict, segment) = (32 * 1024, lazy::SEGMENT);
+        let mut d = Deflater::new(Compression::Default).unwrap();
+        d.set_dictionary(&data[..dict]);
+        let resumed = dict + 16 * 1024 + 2 * segment;
+        d.write(&data[dict..resumed + 8 * 1024]);
+        assert!(!plain(&d), "matching resumed");
+        d.write(&data[resumed + 8 * 1024..resumed + 40 * 1024]);
+        assert!(plain(&d), "still matching 40 KiB after it resumed");
+        d.write(&data[resumed + 40 * 1024..]);
+        d.finish();
+        let len = (dict as u16).to_le_bytes();
+        let mut stream = vec![0, len[0], len[1], !len[0], !len[1]];
+        stream.extend_from_slice(&data[..dict]);
+        stream.extend_from_slice(d.output());
+        let back = miniz_oxide::inflate::decompress_to_vec(&stream);
+        assert!(back.is_ok_and(|b| b == data));
+    }
+
     #[cfg(feature = "std")]
     #[test]
     fn joined_segments_make_one_stream() {
