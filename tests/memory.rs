@@ -184,7 +184,7 @@ fn peak_memory_is_independent_of_height_and_linear_in_width() {
 
 /// With threads: the peak does not depend on the height either, and stays
 /// within the formula of `Options::threads`:
-/// `(w + 2) × (S + D + T) + w × C + 4T + 4R + IDAT size`, with
+/// `(w + 2) × (S + D + T) + D + w × C + 4T + 4R + IDAT size`, with
 /// `C` the documented bound of one thread's compressor and output room and
 /// `T` one block of tokens.
 fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
@@ -210,7 +210,7 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
         {
             let (low, _) = peak_with(width, short, level, None, content, threads);
             let (high, bytes) = peak_with(width, tall, level, None, content, threads);
-            let bound = (threads + 2) * (S + D + T) + threads * C + 4 * T + 4 * row + IDAT;
+            let bound = (threads + 2) * (S + D + T) + D + threads * C + 4 * T + 4 * row + IDAT;
             let rows = if content == Content::Random {
                 "random"
             } else {
