@@ -1066,15 +1066,7 @@ mod tests {
     #[test]
     fn segments_weigh_their_first_input_early() {
         let noise = xorshift(1 << 20, 3);
-        let mut data = Vec::new();
-        for bits in noise.chunks(24).take(2000) {
-            data.extend_from_slice(&[0; 200]);
-            data.extend_from_slice(bits);
-        }
-        let plain = |d: &Deflater| match &d.engine {
-            Engine::Lz(m) => m.lazy.is_plain(),
-            _ => false,
-        };
+        let data = runs_among_noise(&noise, 2000);
         let dict = 32 * 1024;
         let mut d = Deflater::new(Compression::Default).unwrap();
         d.set_dictionary(&data[..dict]);
@@ -1096,15 +1088,9 @@ mod tests {
                 "noise after a dictionary: {dictionary}"
             );
         }
-        // The rest decodes after the dictionary, given as a stored block.
         d.write(&data[dict + 40 * 1024..]);
         d.finish();
-        let len = (dict as u16).to_le_bytes();
-        let mut stream = vec![0, len[0], len[1], !len[0], !len[1]];
-        stream.extend_from_slice(&data[..dict]);
-        stream.extend_from_slice(d.output());
-        let back = miniz_oxide::inflate::decompress_to_vec(&stream);
-        assert!(back.is_ok_and(|b| b == data));
+        assert_decodes_after_dictionary(&data, dict, d.output());
     }
 
     #[test]
@@ -1113,15 +1099,7 @@ mod tests {
         // run-length segments, then matching again, weighed after 16 KiB
         // too (a whole block, about 147 KiB of this input, before).
         let noise = xorshift(1 << 20, 3);
-        let mut data = Vec::new();
-        for bits in noise.chunks(24).take(4000) {
-            data.extend_from_slice(&[0; 200]);
-            data.extend_from_slice(bits);
-        }
-        let plain = |d: &Deflater| match &d.engine {
-            Engine::Lz(m) => m.lazy.is_plain(),
-            _ => false,
-        };
+        let data = runs_among_noise(&noise, 4000);
         let (dict, segment) = (32 * 1024, lazy::SEGMENT);
         let mut d = Deflater::new(Compression::Default).unwrap();
         d.set_dictionary(&data[..dict]);
@@ -1132,10 +1110,36 @@ mod tests {
         assert!(plain(&d), "still matching 40 KiB after it resumed");
         d.write(&data[resumed + 40 * 1024..]);
         d.finish();
+        assert_decodes_after_dictionary(&data, dict, d.output());
+    }
+
+    /// `pieces` runs of 200 zeros, each followed by the next 24 bytes of
+    /// `noise`: matching does not pay on it.
+    fn runs_among_noise(noise: &[u8], pieces: usize) -> Vec<u8> {
+        let mut data = Vec::new();
+        for bits in noise.chunks(24).take(pieces) {
+            data.extend_from_slice(&[0; 200]);
+            data.extend_from_slice(bits);
+        }
+        data
+    }
+
+    /// Whether the compressor is run-length coding, or has decided to.
+    fn plain(d: &Deflater) -> bool {
+        match &d.engine {
+            Engine::Lz(m) => m.lazy.is_plain(),
+            _ => false,
+        }
+    }
+
+    /// `out`, compressed after the first `dict` bytes of `data` as its
+    /// dictionary, decodes to the rest, the dictionary given to the
+    /// decoder as a stored block before it.
+    fn assert_decodes_after_dictionary(data: &[u8], dict: usize, out: &[u8]) {
         let len = (dict as u16).to_le_bytes();
         let mut stream = vec![0, len[0], len[1], !len[0], !len[1]];
         stream.extend_from_slice(&data[..dict]);
-        stream.extend_from_slice(d.output());
+        stream.extend_from_slice(out);
         let back = miniz_oxide::inflate::decompress_to_vec(&stream);
         assert!(back.is_ok_and(|b| b == data));
     }
