@@ -47,8 +47,9 @@ pub(super) struct Matcher {
     /// Next position to parse, and bytes of input from there on.
     pub(super) strstart: usize,
     pub(super) lookahead: usize,
-    /// The end of the input written into the window since it was made or
-    /// reset; the byte there is 0, and nothing past it is ever read (see
+    /// The farthest the input written into the window has reached since
+    /// the matcher was made or reset (slides do not move it back); the
+    /// byte there is 0, and nothing past it is ever read (see
     /// [`reset`](Self::reset)).
     high_water: usize,
 }
@@ -110,7 +111,7 @@ impl Matcher {
     ///   bytes beyond are never read.
     ///
     /// A reset matcher thus makes the same choices as a new one, without
-    /// clearing the 290 KiB of window and chains before every segment.
+    /// clearing the 320 KiB of window and chains before every segment.
     #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(super) fn reset(&mut self) {
         self.head.fill(0);
