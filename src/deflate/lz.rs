@@ -474,6 +474,14 @@ impl Lz {
         self.first_trial = false;
     }
 
+    /// A trial is under way and has reached its [`TRIAL`] bytes or
+    /// [`TRIAL_TOKENS`] tokens.
+    #[inline(always)]
+    fn trial_due(&self) -> bool {
+        self.trial_end != usize::MAX
+            && (self.block_end >= self.trial_end || self.tokens.len() >= TRIAL_TOKENS)
+    }
+
     /// Ends the open block, if any: something other than its tokens
     /// follows.
     pub(super) fn close_block(&mut self, w: &mut BitWriter) {
@@ -504,9 +512,7 @@ impl Lz {
         if self.tokens.is_full() {
             probe!(FullBlock);
             self.flush_block(w, false);
-        } else if self.trial_end != usize::MAX
-            && (self.block_end >= self.trial_end || self.tokens.len() >= TRIAL_TOKENS)
-        {
+        } else if self.trial_due() {
             self.end_trial(w);
         }
     }
@@ -524,9 +530,7 @@ impl Lz {
         if self.tokens.is_full() {
             probe!(FullBlock);
             self.flush_block(w, false);
-        } else if self.trial_end != usize::MAX
-            && (self.block_end >= self.trial_end || self.tokens.len() >= TRIAL_TOKENS)
-        {
+        } else if self.trial_due() {
             self.end_trial(w);
         }
     }
