@@ -1097,7 +1097,8 @@ mod tests {
     fn segments_weigh_again_early_where_matching_resumes() {
         // Runs and noise, where matching does not pay: after the trial, two
         // run-length segments, then matching again, weighed after 16 KiB
-        // too (a whole block, about 147 KiB of this input, before).
+        // too (before, after a whole block of 16 Ki tokens: still matching
+        // 40 KiB in).
         let noise = xorshift(1 << 20, 3);
         let data = runs_among_noise(&noise, 4000);
         let (dict, segment) = (32 * 1024, lazy::SEGMENT);
