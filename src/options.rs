@@ -198,10 +198,11 @@ impl Options {
     /// Threads serve [`Compression::Default`] and [`Compression::Best`].
     /// The other levels run at 1 to 1.5 GB/s on one thread, where handing
     /// the rows over in segments costs more than more threads give back, and
-    /// stay on the calling thread, as does an image of less than one and
-    /// an eighth segments;
-    /// see [`effective_threads`](Self::effective_threads). No more threads
-    /// than segments are started.
+    /// stay on the calling thread, as does an image of less than half a
+    /// segment (see [`PARALLEL_SEGMENT_SIZE`](crate::PARALLEL_SEGMENT_SIZE)
+    /// for how an image is cut); see
+    /// [`effective_threads`](Self::effective_threads). No more threads than
+    /// segments are started.
     ///
     /// Memory stays independent of the height. With `w` threads, segment
     /// size `S` (512 KiB), `D` the 32 KiB of history before each segment

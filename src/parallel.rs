@@ -2,10 +2,11 @@
 //! same row-by-row API.
 //!
 //! The filtered image data (each row behind its filter byte) is cut into
-//! segments of [`PARALLEL_SEGMENT_SIZE`] bytes: of whole rows, as many as
-//! fit, where a row is at most an eighth of that, or else wherever the cuts
-//! fall in the rows. The cuts depend on the image alone, so the output is
-//! the same for any number of threads from 2 up.
+//! an even number of segments of about the same length, at most
+//! [`PARALLEL_SEGMENT_SIZE`] bytes: of whole rows where a row is at most
+//! an eighth of that, or else wherever the cuts fall in the rows
+//! ([`Cuts`]). The cuts depend on the image alone, so the output is the
+//! same for any number of threads from 2 up.
 //!
 //! - The calling thread filters each row (the writer does, as on one
 //!   thread) into the buffer of the segment being collected, behind the
@@ -66,10 +67,10 @@ use crate::zlib;
 
 /// Bytes of filtered image data (rows with their filter bytes) per segment
 /// when an image is encoded on several threads ([`Options::threads`]), at
-/// most: where rows are short (an eighth of this or less) a segment is as
-/// many whole rows as fit. An image of less than one and an eighth
-/// segments is encoded on
-/// the calling thread.
+/// most. An image is cut into an even number of segments of about the
+/// same length, as few as keep each within this; where rows are short (an
+/// eighth of this or less) the cuts fall where rows start. An image of
+/// less than half of this is encoded on the calling thread.
 ///
 /// Each segment after the first restarts the compressor's statistics and
 /// ends its last block (unless its one block joins its neighbours'), then
@@ -86,20 +87,21 @@ const DICTIONARY: usize = 32 * 1024;
 
 /// The threads for an image, the calling thread among them: 0 to encode
 /// on the calling thread the single-threaded way, when `threads` is 0 or
-/// 1, the level gains nothing from threads, or the image has less than an
-/// eighth of a segment after its first (a second thread would have next
-/// to nothing to do, and starting it costs more).
+/// 1, the level gains nothing from threads, or the image is one segment
+/// (less than half of [`PARALLEL_SEGMENT_SIZE`]: starting a thread and the
+/// segments' buffers cost about what a second thread gives back, and on a
+/// 117 KB image cut in two more).
 pub(crate) fn workers(threads: usize, level: Compression, geo: &Geometry) -> usize {
     if threads < 2 || !level.plan().parallel {
         return 0;
     }
     let stride = geo.row_bytes as u64 + 1;
-    let len = segment_len(stride);
-    match (geo.height as u64).checked_mul(stride) {
-        Some(total) if total >= len + len / 8 => {
-            threads.min(usize::try_from(total.div_ceil(len)).unwrap_or(usize::MAX))
-        }
-        _ => 0,
+    let Some(total) = (geo.height as u64).checked_mul(stride) else {
+        return 0;
+    };
+    match Cuts::new(stride, total).count {
+        0 | 1 => 0,
+        n => threads.min(usize::try_from(n).unwrap_or(usize::MAX)),
     }
 }
 
@@ -140,15 +142,66 @@ fn bytes(w: usize, options: &crate::Options, geo: &Geometry) -> usize {
         .saturating_add(crate::metadata::Trailer::bytes(&options.metadata))
 }
 
-/// Bytes of filtered data per segment, for rows of `stride` bytes with
-/// their filter bytes: [`PARALLEL_SEGMENT_SIZE`], cut down to whole rows
-/// where a row is at most an eighth of it, so that segments start where
-/// rows do. A cut inside a row splits runs of matches into odd lengths
-/// (about 4 bytes more a segment on a smooth image); one at a row's start
-/// falls where the filter byte breaks them anyway.
-fn segment_len(stride: u64) -> u64 {
-    let s = PARALLEL_SEGMENT_SIZE as u64;
-    if stride <= s / 8 { s - s % stride } else { s }
+/// Where an image's segments end: an even number of them, of about the
+/// same length, as few as keep each within [`PARALLEL_SEGMENT_SIZE`], cut
+/// where rows start if a row is at most an eighth of that, or else
+/// wherever the cuts fall in the rows; one segment for an image of less
+/// than half of that.
+///
+/// Two threads finish an image together when its segments pair up, each
+/// taking one of every two, where a last segment on its own, or one cut
+/// short, leaves a thread with nothing to do meanwhile: on an image of 1.5
+/// segments, taking 512 and 256 KiB, one thread compressed twice what the
+/// other did. Cuts at the start of rows keep runs of matches whole (a cut
+/// inside a row splits them into odd lengths, about 4 bytes more a segment
+/// on a smooth image); a filter byte breaks them there anyway.
+#[derive(Clone, Copy, Debug)]
+struct Cuts {
+    /// Filtered bytes in the image, and per row.
+    total: u64,
+    stride: u64,
+    /// Segments, 1 or an even number.
+    count: u64,
+    /// The cuts are at the start of rows.
+    rows: bool,
+}
+
+impl Cuts {
+    /// The fewest filtered bytes of an image cut into segments.
+    const SPLIT_FROM: u64 = PARALLEL_SEGMENT_SIZE as u64 / 2;
+
+    fn new(stride: u64, total: u64) -> Cuts {
+        let s = PARALLEL_SEGMENT_SIZE as u64;
+        let rows = stride <= s / 8;
+        let count = if total < Self::SPLIT_FROM {
+            1
+        } else if rows {
+            // At most this many whole rows in each segment.
+            let per = s / stride;
+            (total / stride).div_ceil(per).next_multiple_of(2)
+        } else {
+            total.div_ceil(s).next_multiple_of(2)
+        };
+        Cuts {
+            total,
+            stride,
+            count,
+            rows,
+        }
+    }
+
+    /// Where segment `index` ends, an offset in the image's filtered data.
+    fn end(&self, index: u64) -> u64 {
+        if index + 1 >= self.count {
+            return self.total;
+        }
+        let share = |n: u64| ((index as u128 + 1) * n as u128 / self.count as u128) as u64;
+        if self.rows {
+            share(self.total / self.stride) * self.stride
+        } else {
+            share(self.total)
+        }
+    }
 }
 
 /// What a worker needs to know about the image.
@@ -176,8 +229,10 @@ static ZEROS: [u8; PIECE] = [0; PIECE];
 /// A segment's buffer, and what comes back in it.
 struct Buffer {
     /// The filtered data of the dictionary (`dict` bytes), then the
-    /// segment's, up to `fill`, but for the runs of `zeros`; the vector is
-    /// longer (made once at its full length: no filling of the rest).
+    /// segment's, up to `fill`, but for the runs of `zeros`. Its room is
+    /// reserved when the writer starts, and the vector grows into it as the
+    /// first segment it holds is written ([`room`](Self::room)): no
+    /// zeroing of it all beforehand, none of what an image does not reach.
     data: Vec<u8>,
     fill: usize,
     /// Runs of zeros of the segment's data left out of `data`: where in
@@ -194,10 +249,23 @@ impl Buffer {
         let mut zeros = Vec::new();
         reserve(&mut zeros, Self::RUNS)?;
         Ok(Buffer {
-            data: zeroed(len)?,
+            data: {
+                let mut data = Vec::new();
+                reserve(&mut data, len)?;
+                data
+            },
             fill: 0,
             zeros,
         })
+    }
+
+    /// `data[at..end]`, to be written, the vector grown to `end` first
+    /// (within the room reserved).
+    fn room(&mut self, at: usize, end: usize) -> &mut [u8] {
+        if self.data.len() < end {
+            self.data.resize(end, 0);
+        }
+        &mut self.data[at..end]
     }
 
     /// Bytes of data in the buffer, the runs of zeros counted.
@@ -537,9 +605,8 @@ fn panic_message(payload: Box<dyn core::any::Any + Send>) -> String {
 /// hands them to the pool and writes what comes back, in order.
 pub(crate) struct Parallel {
     layout: Layout,
-    /// Filtered bytes in the image, and segments.
-    total: u64,
-    segments: u64,
+    /// Where the segments end.
+    cuts: Cuts,
     /// Filtered bytes received.
     received: u64,
     /// The segment being collected (`None` once the last is out).
@@ -590,8 +657,8 @@ impl Parallel {
         idat_size: usize,
         spawn: bool,
     ) -> Result<Self, AllocError> {
-        let total = height as u64 * layout.stride;
-        let segments = total.div_ceil(segment_len(layout.stride));
+        let cuts = Cuts::new(layout.stride, height as u64 * layout.stride);
+        let segments = cuts.count;
         let buffer = PARALLEL_SEGMENT_SIZE + layout.dictionary as usize;
         let buffers = (workers + 2).min(usize::try_from(segments).unwrap_or(usize::MAX));
         let mut free = Vec::new();
@@ -612,8 +679,7 @@ impl Parallel {
         }
         let mut p = Parallel {
             layout,
-            total,
-            segments,
+            cuts,
             received: 0,
             current: None,
             pool: Pool::start(states, spawn)?,
@@ -634,15 +700,14 @@ impl Parallel {
     /// Segment `index`, to be collected in `buf`, which holds its
     /// dictionary, `dict` bytes.
     fn job(&self, index: u64, mut buf: Buffer, dict: usize) -> Job {
-        let len = segment_len(self.layout.stride);
         buf.fill = dict;
         buf.zeros.clear();
         Job {
             index,
             buf,
             dict,
-            end: ((index + 1) * len).min(self.total),
-            last: index + 1 == self.segments,
+            end: self.cuts.end(index),
+            last: index + 1 == self.cuts.count,
         }
     }
 
@@ -689,7 +754,8 @@ impl Parallel {
             let buf = &mut current.buf;
             match &mut data {
                 Some(bytes) => {
-                    buf.data[buf.fill..buf.fill + k].copy_from_slice(&bytes[..k]);
+                    buf.room(buf.fill, buf.fill + k)
+                        .copy_from_slice(&bytes[..k]);
                     buf.fill += k;
                     *bytes = &bytes[k..];
                 }
@@ -740,7 +806,7 @@ impl Parallel {
     pub(crate) fn slot(&mut self, n: usize) -> &mut [u8] {
         debug_assert!(self.fits(n));
         match &mut self.current {
-            Some(c) => &mut c.buf.data[c.buf.fill..c.buf.fill + n],
+            Some(c) => c.buf.room(c.buf.fill, c.buf.fill + n),
             None => &mut [],
         }
     }
@@ -785,7 +851,7 @@ impl Parallel {
             job.buf.len().min(self.layout.dictionary as usize),
         );
         if let Some(mut buf) = self.free.pop() {
-            job.buf.tail(&mut buf.data[..dict]);
+            job.buf.tail(buf.room(0, dict));
             self.current = Some(self.job(index, buf, dict));
             return self.send(job, sink);
         }
@@ -797,7 +863,7 @@ impl Parallel {
                 None => self.wait(sink)?,
             }
         };
-        buf.data[..dict].copy_from_slice(&self.history[..dict]);
+        buf.room(0, dict).copy_from_slice(&self.history[..dict]);
         self.current = Some(self.job(index, buf, dict));
         Ok(())
     }
@@ -943,7 +1009,7 @@ impl Parallel {
     pub(crate) fn finish<S: Sink>(&mut self, sink: &mut S) -> Result<(), Error<S::Error>> {
         debug_assert!(self.current.is_none(), "rows missing");
         let mut r = Ok(());
-        while r.is_ok() && self.next_out < self.segments {
+        while r.is_ok() && self.next_out < self.cuts.count {
             r = self.wait(sink);
         }
         if r.is_err() {
@@ -1083,6 +1149,63 @@ mod tests {
         }
     }
 
+    /// `Cuts` against the rule, cut by cut: an even number of segments
+    /// (or one, below half a segment), the fewest that fit, each within a
+    /// segment, at the start of rows where rows are at most an eighth of
+    /// one, and none two rows (or two bytes) longer than another.
+    #[test]
+    fn cuts_are_even_balanced_and_as_few_as_fit() {
+        let s = PARALLEL_SEGMENT_SIZE as u64;
+        let mut x = 11u64;
+        let mut cases = vec![
+            (1, 1),
+            (1, s / 2 - 1),
+            (1, s / 2),
+            (s, 3 * s),
+            (s / 8, 17 * s / 8),
+        ];
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let stride = 1 + (x % 3) * (x >> 8) % (2 * s) + (x >> 40) % 9;
+            let rows = 1 + (x >> 20) % (40 * s / stride).max(1);
+            cases.push((stride, rows * stride));
+        }
+        for (stride, total) in cases {
+            let cuts = Cuts::new(stride, total);
+            let what = alloc::format!("stride {stride}, total {total}: {cuts:?}");
+            let ends: Vec<u64> = (0..cuts.count).map(|i| cuts.end(i)).collect();
+            let lens: Vec<u64> = ends
+                .iter()
+                .scan(0, |at, &e| {
+                    let len = e - *at;
+                    *at = e;
+                    Some(len)
+                })
+                .collect();
+            assert_eq!(ends.last(), Some(&total), "{what}");
+            if total < s / 2 {
+                assert_eq!(cuts.count, 1, "{what}");
+                continue;
+            }
+            assert!(cuts.count % 2 == 0, "{what}");
+            let rows = stride <= s / 8;
+            // Whole rows per segment at most, or bytes.
+            let (unit, fit) = if rows { (stride, s / stride) } else { (1, s) };
+            let units = total / unit;
+            assert!(
+                lens.iter()
+                    .all(|&l| l > 0 && l <= fit * unit && l % unit == 0),
+                "{what}"
+            );
+            // The fewest: two fewer segments would not hold the image.
+            assert!(cuts.count == 2 || (cuts.count - 2) * fit < units, "{what}");
+            let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
+            assert!(max - min <= unit, "{what}");
+        }
+    }
+
     /// `Buffer::tail` against the data written out run by run.
     #[test]
     fn a_buffers_tail_is_its_data_with_the_zeros() {
@@ -1091,7 +1214,7 @@ mod tests {
         let mut whole = Vec::new();
         let mut x = 5u32;
         for (i, &b) in bytes.iter().enumerate() {
-            buf.data[buf.fill] = b | 1;
+            buf.room(buf.fill, buf.fill + 1)[0] = b | 1;
             buf.fill += 1;
             whole.push(b | 1);
             x ^= x << 13;

@@ -1,7 +1,7 @@
 //! Encoding on several threads (`Options::threads`): the same file for
 //! every thread count from 2 up, the strict decode for every format, level
 //! and filter, segment boundaries wherever they can fall in the rows,
-//! images of one segment or less, and sinks that fail anywhere.
+//! images of less than half a segment, and sinks that fail anywhere.
 
 mod common;
 
@@ -129,8 +129,8 @@ fn every_thread_count_from_two_gives_the_same_file() {
 
 #[test]
 fn segments_of_a_smooth_image_share_blocks() {
-    // The article's gradient at 2000 x 2000 (12 MB, 23 segments of 87
-    // rows): each segment compresses to about 250 bytes, one block. They
+    // The article's gradient at 2000 x 2000 (12 MB, 24 segments of 83
+    // or 84 rows): each segment compresses to about 250 bytes, one block. They
     // come back as the tokens of an open block and are joined, so the file
     // stays within 0.3 % of one thread's (-0.04 % at Default, +0.07 % at
     // Best); ended each on its own (a block and a 5-byte stored block per
@@ -157,7 +157,7 @@ fn segments_of_a_smooth_image_share_blocks() {
 }
 
 #[test]
-fn threads_serve_the_matching_levels_and_images_of_more_than_a_segment_and_an_eighth() {
+fn threads_serve_the_matching_levels_and_images_of_half_a_segment_or_more() {
     let big = Options::new(1000, 1000, ColorType::Rgb);
     for &level in Compression::ALL {
         let o = big.clone().compression(level).threads(4);
@@ -171,17 +171,18 @@ fn threads_serve_the_matching_levels_and_images_of_more_than_a_segment_and_an_ei
     }
     assert_eq!(big.clone().threads(0).effective_threads(), 1);
     assert_eq!(big.clone().threads(1).effective_threads(), 1);
-    // 3 000 001 bytes of filtered data: six segments, six threads at most.
+    // 1000 rows of 3001 filtered bytes, at most 174 in a segment: six
+    // segments, six threads at most.
     assert_eq!(big.clone().threads(64).effective_threads(), 6);
-    // One segment or less: the calling thread encodes it.
-    let rows = (SEG / 3001) as u32;
-    let small = Options::new(1000, rows, ColorType::Rgb).threads(8);
-    assert_eq!(small.effective_threads(), 1);
-    // Less than an eighth of a segment after the first: the same.
-    let eighth = Options::new(1000, rows + rows / 8, ColorType::Rgb).threads(8);
-    assert_eq!(eighth.effective_threads(), 1);
-    let two = Options::new(1000, rows + rows / 8 + 1, ColorType::Rgb).threads(8);
-    assert_eq!(two.effective_threads(), 2);
+    let rows = |h: u32| Options::new(1000, h, ColorType::Rgb).threads(64);
+    // Three segments' worth is cut into four.
+    assert_eq!(rows(2 * 174 + 1).effective_threads(), 4);
+    // One segment's worth is cut into two.
+    assert_eq!(rows(174).effective_threads(), 2);
+    // Half a segment or more: two; less: the calling thread encodes it.
+    let half = (SEG / 2).div_ceil(3001) as u32;
+    assert_eq!(rows(half).effective_threads(), 2);
+    assert_eq!(rows(half - 1).effective_threads(), 1);
     // Invalid options: nothing to run.
     assert_eq!(
         Options::new(0, 1, ColorType::Rgb)
@@ -192,9 +193,10 @@ fn threads_serve_the_matching_levels_and_images_of_more_than_a_segment_and_an_ei
 }
 
 #[test]
-fn images_of_one_segment_or_less_are_the_files_of_one_thread() {
+fn images_of_less_than_half_a_segment_are_the_files_of_one_thread() {
     let mut rng = Rng::new(7);
-    for (w, h) in [(1, 1), (7, 3), (100, 100), (1000, (SEG / 3001) as u32)] {
+    let rows = ((SEG / 2 - 1) / 3001) as u32;
+    for (w, h) in [(1, 1), (7, 3), (100, 100), (1000, rows)] {
         for level in [Compression::Default, Compression::Best] {
             let case = rgb(w, h, level);
             let img = banded(&mut rng, &case, 0);
@@ -208,27 +210,44 @@ fn images_of_one_segment_or_less_are_the_files_of_one_thread() {
 #[test]
 fn segment_boundaries_anywhere_in_the_rows() {
     let mut rng = Rng::new(99);
-    // (width, height) of 8-bit greyscale rows of `width + 1` filtered bytes.
+    // (width, height) of 8-bit greyscale rows of `width + 1` filtered
+    // bytes, and the segments they are cut into: an even number of about
+    // the same length, at most a segment each, or one below half a
+    // segment.
     let s = SEG as u32;
     let cases = [
-        // Boundaries at row ends, and the last segment ending the image.
-        (s / 4 - 1, 12),
-        // Boundaries inside rows, at a different place in each.
-        (9_999, 170),
-        // The last segment one byte long: the last row's last byte.
-        ((2 * s + 1) / 3 - 1, 3),
-        // Rows longer than a segment: boundaries inside the first row,
-        // and several in one row.
-        (s + s / 2, 3),
-        (3 * s + 17, 2),
+        // Rows of a quarter segment (longer than an eighth: cut anywhere),
+        // 3 segments' worth: four, cut where rows start.
+        (s / 4 - 1, 12, 4),
+        // Rows of 10 000 bytes: 52 in a segment, 170 in four segments
+        // cut where rows 42, 85 and 127 start.
+        (9_999, 170, 4),
+        // Rows of a segment, 3 of them: four segments, cut inside the
+        // first, the middle and the last row.
+        (s - 1, 3, 4),
+        // Rows longer than a segment: several cuts inside each row.
+        (s + s / 2, 3, 6),
+        (3 * s + 17, 2, 8),
         // One row of several segments.
-        (4 * s + 1000, 1),
-        // Two segments, the second starting inside the last row.
-        (s / 2 + s / 8, 2),
-        // The same, the second segment 8 bytes: on the calling thread.
-        (s / 2 + 3, 2),
+        (4 * s + 1000, 1, 6),
+        // Two rows just over half a segment each: two segments, cut where
+        // the second row starts.
+        (s / 2 + 3, 2, 2),
+        // One row of half a segment: two segments in it; a byte less: one.
+        (s / 2 - 1, 1, 2),
+        (s / 2 - 2, 1, 1),
+        // Short rows just under and just over half a segment.
+        (999, 262, 1),
+        (999, 263, 2),
     ];
-    for (w, h) in cases {
+    for (w, h, segments) in cases {
+        let options = Options::new(w, h, ColorType::Grayscale);
+        // No more threads than segments: with 64 asked for, the segments.
+        assert_eq!(
+            options.clone().threads(64).effective_threads(),
+            segments,
+            "{w}x{h}"
+        );
         for level in [Compression::Default, Compression::Best] {
             let case = Case {
                 fmt: Format {
@@ -237,23 +256,13 @@ fn segment_boundaries_anywhere_in_the_rows() {
                 },
                 ..rgb(w, h, level)
             };
-            let total = filtered_len(&case);
             let img = banded(&mut rng, &case, 0);
             let two = encode(&case, &img, 2);
             check_png(&two, &case, &img);
-            let threads = Options::new(w, h, ColorType::Grayscale)
-                .compression(level)
-                .threads(3)
-                .effective_threads();
-            // Threads where there is an eighth of a segment or more after
-            // the first.
-            let expected = if total >= SEG + SEG / 8 {
-                3.min(total.div_ceil(SEG))
-            } else {
-                1
-            };
-            assert_eq!(threads, expected, "{w}x{h}");
             assert!(encode(&case, &img, 3) == two, "{w}x{h} {level:?}");
+            if segments == 1 {
+                assert!(encode(&case, &img, 1) == two, "{w}x{h} {level:?}");
+            }
         }
     }
 }

@@ -1352,8 +1352,8 @@ fn parse_threads(threads: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
 /// threads: None, 0 or 1 to encode on the calling thread; n >= 2 to
 ///     compress on n threads, the calling thread and n - 1 worker threads,
 ///     at the 'default' and 'best' levels (the other levels, and images
-///     of less than one and an eighth 512 KiB segments of filtered rows,
-///     stay on the calling thread; the threads property tells). Every n
+///     of less than 256 KiB of filtered rows, half a segment, stay on the
+///     calling thread; the threads property tells). Every n
 ///     from 2 up writes the same file, a little larger than one thread's.
 ///     Either way the GIL is released while rows are filtered and
 ///     compressed.
