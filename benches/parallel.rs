@@ -7,7 +7,8 @@
 //! cargo bench --bench parallel
 //! ```
 //!
-//! `BENCH_REPS` sets repetitions (the fastest counts); `BENCH_GRADIENT`
+//! `BENCH_REPS` sets repetitions (each runs every configuration in turn,
+//! and the fastest of each counts); `BENCH_GRADIENT`
 //! the gradient's side (default 16000, 0 to leave it out). Rows go in one
 //! by one into a sink that keeps only a checksum; every output is encoded
 //! once more into memory and checked with the strict decode of the test
@@ -213,18 +214,22 @@ impl Total {
     }
 }
 
-/// The fastest of `reps` runs of `f`, with the largest peak.
-fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> (T, Duration, usize) {
-    let mut best: Option<(T, Duration, usize)> = None;
-    for _ in 0..reps {
-        let (r, t, p) = measured(&mut f);
-        best = Some(match best {
-            Some((_, bt, bp)) if bt <= t => (r, bt, bp.max(p)),
-            Some((_, _, bp)) => (r, t, bp.max(p)),
-            None => (r, t, p),
-        });
+/// The fastest run of one configuration so far, with the largest peak.
+#[derive(Default, Clone, Copy)]
+struct Best {
+    sum: (u64, u32),
+    time: Option<Duration>,
+    peak: usize,
+}
+
+impl Best {
+    /// Runs `f` once more.
+    fn run(&mut self, f: impl FnOnce() -> (u64, u32)) {
+        let (sum, time, peak) = measured(f);
+        self.sum = sum;
+        self.time = Some(self.time.map_or(time, |t| t.min(time)));
+        self.peak = self.peak.max(peak);
     }
-    best.unwrap()
 }
 
 fn run<I: Image>(label: &str, set: &[I], threads: &[usize], reps: usize) {
@@ -242,22 +247,39 @@ fn run<I: Image>(label: &str, set: &[I], threads: &[usize], reps: usize) {
     let mut totals = vec![vec![Total::default(); threads.len()]; Compression::ALL.len()];
     let mut mt = vec![Total::default(); threads.len()];
     for img in set {
-        // Levels and thread counts alternate image by image, so that drifts
-        // in machine load hit them alike. The checks come after the timed
-        // runs: decoding a large image makes work for the kernel (freeing
-        // and reclaiming its memory) that would land in the next timing.
-        let mut sums = Vec::new();
-        for (l, &level) in Compression::ALL.iter().enumerate() {
-            for (t, &n) in threads.iter().enumerate() {
-                let (sum, time, peak) =
-                    best_of(reps, || ours(img, level, n, Discard::default()).sum());
-                totals[l][t].add(sum.0, time, peak);
-                sums.push((level, n, sum));
+        // Each repetition runs every level and thread count, and mtpng, in
+        // turn, so that drifts in machine load (a shared machine) hit them
+        // alike: a configuration's fastest run and its peer's come from the
+        // same stretch of time. The checks come after the timed runs:
+        // decoding a large image makes work for the kernel (freeing and
+        // reclaiming its memory) that would land in the next timing.
+        let configs: Vec<(usize, Compression, usize, usize)> = Compression::ALL
+            .iter()
+            .enumerate()
+            .flat_map(|(l, &level)| {
+                threads
+                    .iter()
+                    .enumerate()
+                    .map(move |(t, &n)| (l, level, t, n))
+            })
+            .collect();
+        let mut ours_best = vec![Best::default(); configs.len()];
+        let mut theirs_best = vec![Best::default(); pools.len()];
+        for _ in 0..reps {
+            for (best, &(_, level, _, n)) in ours_best.iter_mut().zip(&configs) {
+                best.run(|| ours(img, level, n, Discard::default()).sum());
+            }
+            for (best, pool) in theirs_best.iter_mut().zip(&pools) {
+                best.run(|| theirs(img, pool, Discard::default()).sum());
             }
         }
-        for (t, pool) in pools.iter().enumerate() {
-            let (sum, time, peak) = best_of(reps, || theirs(img, pool, Discard::default()).sum());
-            mt[t].add(sum.0, time, peak);
+        let mut sums = Vec::new();
+        for (best, &(l, level, t, n)) in ours_best.iter().zip(&configs) {
+            totals[l][t].add(best.sum.0, best.time.unwrap_or_default(), best.peak);
+            sums.push((level, n, best.sum));
+        }
+        for (t, best) in theirs_best.iter().enumerate() {
+            mt[t].add(best.sum.0, best.time.unwrap_or_default(), best.peak);
         }
         for (level, n, sum) in sums {
             let what = format!("{} {level} {n} threads", img.name());
