@@ -200,7 +200,7 @@ fn parallel_peaks(report: &mut Vec<String>, failures: &mut Vec<String>) {
     const IDAT: usize = pngstream::DEFAULT_IDAT_SIZE as usize;
     let (width, row) = (64u32, 64 * 3);
     // Segments for every thread, one waiting and one collecting even at
-    // 8 threads: 11 segments of random rows, then 74.
+    // 8 threads: 12 segments of random rows, then 74.
     let (short, tall) = (30_000, 200_000);
     for (level, threads, content) in [Compression::Default, Compression::Best]
         .into_iter()
