@@ -89,8 +89,8 @@ const DICTIONARY: usize = 32 * 1024;
 /// on the calling thread the single-threaded way, when `threads` is 0 or
 /// 1, the level gains nothing from threads, or the image is one segment
 /// (less than half of [`PARALLEL_SEGMENT_SIZE`]: starting a thread and the
-/// segments' buffers cost about what a second thread gives back, and on a
-/// 117 KB image cut in two more).
+/// segments' buffers cost about what a second thread gives back there; a
+/// 117 KB image cut in two took almost twice as long).
 pub(crate) fn workers(threads: usize, level: Compression, geo: &Geometry) -> usize {
     if threads < 2 || !level.plan().parallel {
         return 0;
@@ -1152,7 +1152,7 @@ mod tests {
     /// `Cuts` against the rule, cut by cut: an even number of segments
     /// (or one, below half a segment), the fewest that fit, each within a
     /// segment, at the start of rows where rows are at most an eighth of
-    /// one, and none two rows (or two bytes) longer than another.
+    /// one, and none longer than another by more than a row (or a byte).
     #[test]
     fn cuts_are_even_balanced_and_as_few_as_fit() {
         let s = PARALLEL_SEGMENT_SIZE as u64;
